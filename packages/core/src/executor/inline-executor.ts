@@ -1,0 +1,177 @@
+import type { Codec } from "../codec/codec.ts";
+import type {
+  ExecuteOutcome,
+  ExecuteRequest,
+  Executor,
+  ExecutorStartOptions,
+  ExecutorStats,
+  ExecutorWorkerStats,
+  TaskManifest,
+} from "../contracts/executor.ts";
+import { PlatoonError } from "../errors.ts";
+import { runTask } from "../task/run-task.ts";
+import type { TaskDefinition } from "../task/task.ts";
+import { collectTasks, manifestOf } from "../task/tasks-module.ts";
+import { DurationRecorder } from "../util/duration-stats.ts";
+import { monotonicNow } from "../util/time.ts";
+
+export interface InlineExecutorOptions {
+  /** Tasks run at once (async tasks overlap; sync ones run back to back). Default 16. */
+  capacity?: number;
+}
+
+/**
+ * Runs tasks on the calling thread. A timeout aborts the task's signal and ends the
+ * attempt at once; a synchronous loop cannot be interrupted here, so use the thread or
+ * process executor for code that may hang.
+ */
+export class InlineExecutor implements Executor {
+  readonly kind = "inline";
+  readonly capacity: number;
+  #tasks: Map<string, TaskDefinition> | undefined;
+  #codec: Codec | undefined;
+  #closed = false;
+  readonly #startedAt = monotonicNow();
+  #busyMs = 0;
+  #running = 0;
+  readonly #times = new DurationRecorder();
+  readonly #counts = { tasks: 0, failures: 0, timeouts: 0 };
+  readonly #guards = new Map<AbortController, (outcome: ExecuteOutcome) => void>();
+
+  constructor(options: InlineExecutorOptions = {}) {
+    this.capacity = options.capacity ?? 16;
+  }
+
+  async start(options: ExecutorStartOptions): Promise<TaskManifest> {
+    const { tasksModule } = options;
+    const mod =
+      typeof tasksModule === "string" || tasksModule instanceof URL
+        ? ((await import(String(tasksModule))) as Record<string, unknown>)
+        : tasksModule;
+    this.#tasks = collectTasks(mod, typeof tasksModule === "string" ? tasksModule : "tasks module");
+    this.#codec = options.codec;
+    return manifestOf(this.#tasks);
+  }
+
+  execute(request: ExecuteRequest): Promise<ExecuteOutcome> {
+    const tasks = this.#tasks;
+    const codec = this.#codec;
+    if (!tasks || !codec) {
+      return Promise.reject(
+        new PlatoonError("EXECUTOR", "InlineExecutor.execute() before start()"),
+      );
+    }
+    if (this.#closed) return Promise.resolve(fault("Aborted", "executor is closed"));
+    if (request.signal?.aborted)
+      return Promise.resolve(fault("Aborted", "cancelled before it started"));
+    const started = monotonicNow();
+    this.#running++;
+    // The common case (no deadline, no signal) avoids timers and controllers entirely.
+    if (request.deadline === undefined && !request.signal) {
+      const out = runTask(tasks, codec, request, undefined, request.enqueue);
+      return out instanceof Promise
+        ? out.then((o) => this.#finish(o, started))
+        : Promise.resolve(this.#finish(out, started));
+    }
+    return this.#guarded(tasks, codec, request, started);
+  }
+
+  #guarded(
+    tasks: Map<string, TaskDefinition>,
+    codec: Codec,
+    request: ExecuteRequest,
+    started: number,
+  ): Promise<ExecuteOutcome> {
+    const controller = new AbortController();
+    return new Promise<ExecuteOutcome>((resolve) => {
+      let done = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settle = (outcome: ExecuteOutcome) => {
+        if (done) return;
+        done = true;
+        if (timer !== undefined) clearTimeout(timer);
+        request.signal?.removeEventListener("abort", onAbort);
+        this.#guards.delete(controller);
+        resolve(this.#finish(outcome, started));
+      };
+      const onAbort = () => {
+        controller.abort(request.signal?.reason);
+        settle(fault("Aborted", "cancelled while running"));
+      };
+      this.#guards.set(controller, settle);
+      request.signal?.addEventListener("abort", onAbort, { once: true });
+      if (request.deadline !== undefined) {
+        timer = setTimeout(
+          () => {
+            controller.abort(new PlatoonError("TaskTimedOut", "task timed out"));
+            settle(fault("TaskTimedOut", `task ${request.task} passed its deadline`));
+          },
+          Math.max(0, request.deadline - Date.now()),
+        );
+      }
+      let out: ExecuteOutcome | Promise<ExecuteOutcome>;
+      try {
+        out = runTask(tasks, codec, request, controller.signal, request.enqueue);
+      } catch (error) {
+        out = fault("WorkerCrashed", (error as Error)?.message ?? String(error));
+      }
+      if (out instanceof Promise)
+        out.then(settle, (e) => settle(fault("WorkerCrashed", String(e))));
+      else settle(out);
+    });
+  }
+
+  #finish(outcome: ExecuteOutcome, started: number): ExecuteOutcome {
+    const ms = monotonicNow() - started;
+    this.#running--;
+    this.#busyMs += ms;
+    this.#times.record(ms);
+    this.#counts.tasks++;
+    if (outcome.status === "error") {
+      this.#counts.failures++;
+      if (outcome.error.fault === "TaskTimedOut") this.#counts.timeouts++;
+    }
+    return outcome;
+  }
+
+  stats(): ExecutorStats {
+    const elapsed = Math.max(1, monotonicNow() - this.#startedAt);
+    const worker: ExecutorWorkerStats = {
+      id: 0,
+      state: this.#closed ? "stopped" : this.#running > 0 ? "busy" : "idle",
+      tasks: this.#counts.tasks,
+      failures: this.#counts.failures,
+      crashes: 0,
+      timeouts: this.#counts.timeouts,
+      memoryKills: 0,
+      restarts: 0,
+      busyRatio: Math.min(1, this.#busyMs / elapsed),
+      taskTime: this.#times.snapshot(),
+    };
+    return { kind: this.kind, queued: 0, workers: [worker] };
+  }
+
+  async close(options: { graceful?: boolean } = {}): Promise<void> {
+    this.#closed = true;
+    if (!options.graceful) {
+      for (const [controller, settle] of this.#guards) {
+        controller.abort(new PlatoonError("Aborted", "executor closed"));
+        settle(fault("Aborted", "executor closed before the task finished"));
+      }
+    }
+  }
+}
+
+function fault(
+  kind: "Aborted" | "TaskTimedOut" | "WorkerCrashed",
+  message: string,
+): ExecuteOutcome {
+  return {
+    status: "error",
+    error: { name: kind, message, fault: kind, retryable: kind !== "Aborted" },
+  };
+}
+
+export function createInlineExecutor(options?: InlineExecutorOptions): InlineExecutor {
+  return new InlineExecutor(options);
+}

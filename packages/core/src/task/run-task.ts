@@ -1,0 +1,173 @@
+import type { Codec } from "../codec/codec.ts";
+import type { ChildJobOptions, ExecuteOutcome, ExecuteRequest } from "../contracts/executor.ts";
+import { CodecError, toErrorInfo } from "../errors.ts";
+import { isTaskActionSignal, TaskActionSignal } from "./actions.ts";
+import type { TaskContext } from "./context.ts";
+import type { TaskDefinition } from "./task.ts";
+
+type Enqueue = NonNullable<ExecuteRequest["enqueue"]>;
+
+/**
+ * Runs one task where it lives: decode the payload, call the function with its context,
+ * encode the result. Every ending is an outcome; nothing here throws. Shared by the
+ * inline executor and by the code inside thread and process workers.
+ */
+export function runTask(
+  tasks: Map<string, TaskDefinition>,
+  codec: Codec,
+  request: Omit<ExecuteRequest, "signal" | "enqueue">,
+  signal?: AbortSignal,
+  enqueue?: Enqueue,
+): ExecuteOutcome | Promise<ExecuteOutcome> {
+  const def = tasks.get(request.task);
+  if (!def) {
+    return {
+      status: "error",
+      error: {
+        name: "UnknownTask",
+        message: `no task named ${JSON.stringify(request.task)} in the tasks module (known: ${[...tasks.keys()].join(", ")})`,
+        fault: "UnknownTask",
+        retryable: false,
+      },
+    };
+  }
+  let input: unknown;
+  try {
+    input = codec.decode(request.payload);
+  } catch (error) {
+    return undecodable(error);
+  }
+  if (input instanceof Promise) {
+    return input.then(
+      (value) => call(def, codec, request, value, signal, enqueue),
+      (error) => undecodable(error),
+    );
+  }
+  return call(def, codec, request, input, signal, enqueue);
+}
+
+function call(
+  def: TaskDefinition,
+  codec: Codec,
+  request: Omit<ExecuteRequest, "signal" | "enqueue">,
+  input: unknown,
+  signal: AbortSignal | undefined,
+  enqueue: Enqueue | undefined,
+): ExecuteOutcome | Promise<ExecuteOutcome> {
+  const ctx = new Context(request, codec, signal, enqueue);
+  let value: unknown;
+  try {
+    value = def.fn(input, ctx);
+  } catch (error) {
+    return failed(def, request.attempt, error);
+  }
+  if (value instanceof Promise) {
+    return value.then(
+      (v) => encoded(codec, v),
+      (error) => failed(def, request.attempt, error),
+    );
+  }
+  return encoded(codec, value);
+}
+
+function encoded(codec: Codec, value: unknown): ExecuteOutcome | Promise<ExecuteOutcome> {
+  try {
+    const bytes = codec.encode(value);
+    if (bytes instanceof Promise) {
+      return bytes.then(
+        (result): ExecuteOutcome => ({ status: "ok", result }),
+        (error) => unencodable(error),
+      );
+    }
+    return { status: "ok", result: bytes };
+  } catch (error) {
+    return unencodable(error);
+  }
+}
+
+function failed(def: TaskDefinition, attempt: number, error: unknown): ExecuteOutcome {
+  if (isTaskActionSignal(error))
+    return { status: "action", action: (error as TaskActionSignal).action };
+  const outcome: ExecuteOutcome = { status: "error", error: toErrorInfo(error) };
+  const backoff = def.options.backoff;
+  if (typeof backoff === "function") {
+    try {
+      outcome.retryDelayMs = Math.max(0, Number(backoff(attempt, error)) || 0);
+    } catch {
+      // A broken backoff function must not turn a task failure into a crash.
+    }
+  }
+  return outcome;
+}
+
+function undecodable(error: unknown): ExecuteOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    status: "error",
+    error: {
+      name: "CodecError",
+      message,
+      fault: "UndecodablePayload",
+      retryable: false,
+      code: "CODEC",
+    },
+  };
+}
+
+function unencodable(error: unknown): ExecuteOutcome {
+  const info = toErrorInfo(
+    error instanceof CodecError
+      ? error
+      : new CodecError(`task result cannot be encoded: ${(error as Error)?.message}`, {
+          cause: error,
+        }),
+  );
+  return { status: "error", error: { ...info, retryable: false } };
+}
+
+const NEVER_ABORTED = new AbortController().signal;
+
+class Context implements TaskContext {
+  readonly jobId: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly traceId: string;
+  readonly deadline: number | undefined;
+  readonly signal: AbortSignal;
+  readonly #codec: Codec;
+  readonly #enqueue: Enqueue | undefined;
+
+  constructor(
+    request: Omit<ExecuteRequest, "signal" | "enqueue">,
+    codec: Codec,
+    signal: AbortSignal | undefined,
+    enqueue: Enqueue | undefined,
+  ) {
+    this.jobId = request.jobId;
+    this.queue = request.queue;
+    this.attempt = request.attempt;
+    this.maxAttempts = request.maxAttempts;
+    this.traceId = request.traceId ?? request.jobId;
+    this.deadline = request.deadline;
+    this.signal = signal ?? NEVER_ABORTED;
+    this.#codec = codec;
+    this.#enqueue = enqueue;
+  }
+
+  retry(options: { delayMs?: number; reason?: string } = {}): never {
+    throw new TaskActionSignal({ type: "retry", ...options });
+  }
+  requeue(options: { delayMs?: number } = {}): never {
+    throw new TaskActionSignal({ type: "requeue", ...options });
+  }
+  stopWorker(): never {
+    throw new TaskActionSignal({ type: "stop" });
+  }
+  async enqueue(task: string, input: unknown, options?: ChildJobOptions): Promise<string> {
+    if (!this.#enqueue) {
+      throw new Error("this executor does not let tasks enqueue jobs");
+    }
+    return this.#enqueue(task, await this.#codec.encode(input), options);
+  }
+}

@@ -1,0 +1,5 @@
+export { type TestApi, type TestFn, waitFor } from "./api.ts";
+export { type BrokerSuiteOptions, brokerSuite } from "./broker-suite.ts";
+export { type CompressorSuiteOptions, compressorSuite } from "./compressor-suite.ts";
+export { type ExecutorSuiteOptions, executorSuite } from "./executor-suite.ts";
+export { type SerializerSuiteOptions, serializerSuite } from "./serializer-suite.ts";
