@@ -52,6 +52,7 @@ export {
   InlineExecutor,
   type InlineExecutorOptions,
 } from "./executor/inline-executor.ts";
+export { MemoryBroker, type MemoryBrokerOptions } from "./memory-broker/memory-broker.ts";
 export { isTaskActionSignal, TaskActionSignal } from "./task/actions.ts";
 export { backoffDelay } from "./task/backoff.ts";
 export type { TaskContext } from "./task/context.ts";
