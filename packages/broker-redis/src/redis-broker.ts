@@ -1,0 +1,654 @@
+import type {
+  Broker,
+  BrokerCapabilities,
+  ControlHandler,
+  DeadLetter,
+  Delivery,
+  EnqueueResult,
+  JobInfo,
+  JobResult,
+  JobState,
+  LeaseRef,
+  ListOptions,
+  NewJob,
+  QueueStats,
+  ReserveOptions,
+  ScheduleRecord,
+  Settlement,
+  SettleResult,
+  Unsubscribe,
+} from "@platoon/core";
+import type { RedisOptions } from "ioredis";
+import {
+  decodeDead,
+  decodeDeliveries,
+  decodeResult,
+  num,
+  pushJobArgs,
+  pushSettlementArgs,
+  type Reply,
+  str,
+  toBuffer,
+  toBytes,
+} from "./codec.ts";
+import { connectUrl, duplicateFor, type RedisClient } from "./connection.ts";
+import { brokerError, closedError, isTransient } from "./errors.ts";
+import { KeySpace } from "./keys.ts";
+import { installScripts, type ScriptName, type ScriptRunner } from "./scripts.ts";
+import { Subscriptions } from "./subscriptions.ts";
+
+export interface RedisBrokerOptions {
+  /** `redis://[user:pass@]host:port[/db]` or `rediss://…` for TLS. Default redis://127.0.0.1:6379. */
+  url?: string;
+  /** An ioredis client (or Cluster) to use instead of a URL. It is not closed by close(). */
+  client?: RedisClient;
+  /** Extra ioredis options for the connection made from `url`. */
+  redisOptions?: RedisOptions;
+  /** Key prefix; every queue's keys live under `{<prefix>:<queue>}:`. Default "platoon". */
+  prefix?: string;
+  /** How long results are kept when a job does not say. Default 10 minutes. */
+  defaultResultTtlMs?: number;
+  /**
+   * Hard cap on deliveries of a job without maxAttempts whose leases keep expiring (a job
+   * that kills every worker). Default 25.
+   */
+  maxDeliveries?: number;
+  /**
+   * How long an operation keeps retrying through a lost connection (Redis restarting,
+   * failing over) before it fails with a BROKER error. Default 60 s.
+   */
+  retryWindowMs?: number;
+}
+
+type Arg = string | number | Buffer;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const EMPTY_RESERVE: ReserveOptions = { max: 0, leaseMs: 0 };
+/** Settlements per script call: bounded so one call never holds Redis for long. */
+const SETTLE_CHUNK = 2_000;
+const ENQUEUE_CHUNK = 2_000;
+
+function randomId(): string {
+  return Math.random().toString(36).slice(2, 10) + Date.now().toString(36).slice(-4);
+}
+
+/**
+ * The Broker contract on Redis (or a Redis Cluster): Lua scripts move jobs atomically,
+ * one round trip per batch. See the package README for the data layout.
+ */
+export class RedisBroker implements Broker {
+  readonly capabilities: BrokerCapabilities = { durable: true };
+  readonly keys: KeySpace;
+  readonly #client: RedisClient;
+  readonly #ownsClient: boolean;
+  readonly #run: ScriptRunner;
+  readonly #defaultTtl: number;
+  readonly #maxDeliveries: number;
+  readonly #retryWindowMs: number;
+  readonly #id = randomId();
+  #nonce = 0;
+  #waiterSeq = 0;
+  readonly #subs: Subscriptions;
+  /** Idle connections for blocking waits; one per concurrent waiting reserve. */
+  readonly #idleBlocking: RedisClient[] = [];
+  readonly #allBlocking = new Set<RedisClient>();
+  readonly #closers = new Set<() => void>();
+  #closed = false;
+
+  constructor(options: RedisBrokerOptions = {}) {
+    if (options.client) {
+      this.#client = options.client;
+      this.#ownsClient = false;
+    } else {
+      this.#client = connectUrl(options.url ?? "redis://127.0.0.1:6379", options.redisOptions);
+      this.#ownsClient = true;
+      this.#client.on("error", () => {
+        // Reconnection is ioredis' job; failed commands surface through their promises.
+      });
+    }
+    this.keys = new KeySpace(options.prefix ?? "platoon");
+    this.#defaultTtl = options.defaultResultTtlMs ?? 10 * 60_000;
+    this.#maxDeliveries = options.maxDeliveries ?? 25;
+    this.#retryWindowMs = options.retryWindowMs ?? 60_000;
+    this.#run = installScripts(this.#client);
+    this.#subs = new Subscriptions(() => duplicateFor(this.#client, `platoon-sub-${this.#id}`));
+  }
+
+  /** The command connection, for tools and tests. */
+  get client(): RedisClient {
+    return this.#client;
+  }
+
+  async enqueue(queue: string, jobs: NewJob[]): Promise<EnqueueResult[]> {
+    this.#open();
+    const out: EnqueueResult[] = [];
+    for (let i = 0; i < jobs.length; i += ENQUEUE_CHUNK) {
+      const chunk = jobs.slice(i, i + ENQUEUE_CHUNK);
+      const args: Arg[] = [chunk.length];
+      for (const job of chunk) pushJobArgs(args, job);
+      let retried = false;
+      const reply = (await this.#retry("enqueue", async (attempt) => {
+        retried = attempt > 1;
+        return this.#run("platoonEnqueue", this.keys.queue(queue), args);
+      })) as (string | number)[];
+      for (let j = 0; j < reply.length; j += 2) {
+        const id = String(reply[j]);
+        const code = Number(reply[j + 1]);
+        // After a retry, "id taken" is most likely our own first try having landed.
+        if (code === 2 && !retried)
+          throw brokerError(`a job with id ${id} is already in queue ${queue}: ids must be unique`);
+        out.push({ id, duplicate: code === 1 });
+      }
+    }
+    return out;
+  }
+
+  async reserve(queue: string, options: ReserveOptions): Promise<Delivery[]> {
+    this.#open();
+    const waitMs = options.waitMs ?? 0;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const { deliveries, nextWake } = await this.#cycle(queue, [], options);
+      if (deliveries.length > 0 || waitMs <= 0 || this.#closed || options.signal?.aborted)
+        return deliveries;
+      const now = Date.now();
+      if (now >= deadline) return deliveries;
+      // Sleep until woken by an enqueue, or until a delayed job or a lease comes due.
+      let wait = deadline - now;
+      if (nextWake !== undefined) wait = Math.min(wait, Math.max(5, nextWake - now + 2));
+      await this.#waitForWork(queue, wait, options.signal);
+    }
+  }
+
+  async settle(queue: string, settlements: Settlement[]): Promise<SettleResult[]> {
+    this.#open();
+    const out: SettleResult[] = [];
+    for (let i = 0; i < settlements.length; i += SETTLE_CHUNK) {
+      const { settled } = await this.#cycle(
+        queue,
+        settlements.slice(i, i + SETTLE_CHUNK),
+        EMPTY_RESERVE,
+      );
+      for (const s of settled) out.push(s);
+    }
+    return out;
+  }
+
+  /**
+   * Settles and reserves the next jobs in one round trip: the busy worker's fast path.
+   * Never waits; use reserve() with waitMs when it returns no deliveries.
+   */
+  async settleAndReserve(
+    queue: string,
+    settlements: Settlement[],
+    reserve: ReserveOptions,
+  ): Promise<{ settled: SettleResult[]; deliveries: Delivery[] }> {
+    this.#open();
+    if (settlements.length > SETTLE_CHUNK) {
+      const settled = await this.settle(queue, settlements.slice(0, -SETTLE_CHUNK));
+      const last = await this.#cycle(queue, settlements.slice(-SETTLE_CHUNK), reserve);
+      return { settled: [...settled, ...last.settled], deliveries: last.deliveries };
+    }
+    const { settled, deliveries } = await this.#cycle(queue, settlements, reserve);
+    return { settled, deliveries };
+  }
+
+  async extend(queue: string, leases: LeaseRef[], leaseMs: number): Promise<boolean[]> {
+    this.#open();
+    if (leases.length === 0) return [];
+    const args: Arg[] = [Math.max(1, Math.floor(leaseMs))];
+    for (const l of leases) args.push(l.id, l.token);
+    const reply = (await this.#retry("extend", () =>
+      this.#run("platoonExtend", this.keys.queue(queue), args),
+    )) as [number, number[]];
+    return reply[1].map((c) => c === 1);
+  }
+
+  async getResult(queue: string, id: string): Promise<JobResult | undefined> {
+    this.#open();
+    const fields = (await this.#retry("getResult", () =>
+      this.#client.hmgetBuffer(this.keys.result(queue, id), "s", "v", "at"),
+    )) as Reply[];
+    return decodeResult(fields);
+  }
+
+  /**
+   * Subscribes first, then looks: a result that lands in between is seen by the look,
+   * one that lands after by the subscription. No polling.
+   */
+  async waitResult(queue: string, id: string, timeoutMs: number): Promise<JobResult | undefined> {
+    this.#open();
+    if (!(timeoutMs > 0)) return this.getResult(queue, id);
+    return new Promise<JobResult | undefined>((resolve, reject) => {
+      let finished = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let unsubscribe: (() => Promise<void>) | undefined;
+      let offReconnect: (() => void) | undefined;
+      const finish = (result: JobResult | undefined, error?: unknown) => {
+        if (finished) return;
+        finished = true;
+        if (timer !== undefined) clearTimeout(timer);
+        this.#closers.delete(onClose);
+        offReconnect?.();
+        void unsubscribe?.();
+        if (error !== undefined) reject(error);
+        else resolve(result);
+      };
+      const onClose = () => finish(undefined);
+      const look = () => {
+        if (finished) return;
+        this.getResult(queue, id).then(
+          (r) => {
+            if (r) finish(r);
+          },
+          (e) => finish(undefined, e),
+        );
+      };
+      this.#closers.add(onClose);
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => finish(undefined), timeoutMs);
+      this.#subs
+        .add(this.keys.doneChannel(queue), (message) => {
+          if (finished) return;
+          let ids: string[];
+          try {
+            ids = JSON.parse(message.toString()) as string[];
+          } catch {
+            return;
+          }
+          if (ids.includes(id)) look();
+        })
+        .then(
+          (off) => {
+            unsubscribe = off;
+            if (finished) {
+              void off();
+              return;
+            }
+            offReconnect = this.#subs.onReconnect(look);
+            look();
+          },
+          (e) => finish(undefined, brokerError("waitResult could not subscribe", e)),
+        );
+    });
+  }
+
+  async getJob(queue: string, id: string): Promise<JobInfo | undefined> {
+    this.#open();
+    const r = (await this.#retry("getJob", () =>
+      this.#run("platoonGetJob", this.keys.queue(queue), [id]),
+    )) as string[];
+    if (r.length === 0) return undefined;
+    if (r[0] === "j") {
+      const [, task, s, a, m, p, readyAt, createdAt, o] = r;
+      const state: JobState =
+        s === "a" ? "active" : s === "d" ? "delayed" : s === "x" ? "failed" : "waiting";
+      const info: JobInfo = {
+        id,
+        queue,
+        task: task!,
+        state,
+        attempt: Number(a),
+        priority: Number(p),
+        runAt: Number(readyAt),
+        createdAt: Number(createdAt),
+      };
+      if (m) info.maxAttempts = Number(m);
+      if (o) {
+        const opts = JSON.parse(o) as { tr?: string };
+        if (opts.tr !== undefined) info.traceId = opts.tr;
+      }
+      return info;
+    }
+    const [, status, at, task, attempt] = r;
+    const settledAt = Number(at);
+    return {
+      id,
+      queue,
+      task: task ?? "",
+      state: status === "c" ? "completed" : status === "f" ? "failed" : "cancelled",
+      attempt: Number(attempt),
+      priority: 0,
+      runAt: settledAt,
+      createdAt: settledAt,
+    };
+  }
+
+  async cancel(queue: string, id: string): Promise<boolean> {
+    this.#open();
+    const r = await this.#retry("cancel", () =>
+      this.#run("platoonCancel", this.keys.queue(queue), [id, this.#defaultTtl]),
+    );
+    return r === 1;
+  }
+
+  async stats(queue: string): Promise<QueueStats> {
+    this.#open();
+    const [waiting, delayed, active, dead, results] = (await this.#retry("stats", () =>
+      this.#run("platoonStats", this.keys.queue(queue), []),
+    )) as number[];
+    return {
+      queue,
+      waiting: waiting!,
+      delayed: delayed!,
+      active: active!,
+      dead: dead!,
+      results: results!,
+    };
+  }
+
+  async purge(queue: string): Promise<number> {
+    this.#open();
+    let total = 0;
+    for (;;) {
+      const [removed, more] = (await this.#retry("purge", () =>
+        this.#run("platoonPurge", this.keys.queue(queue), [5_000]),
+      )) as [number, number];
+      total += removed;
+      if (more === 0 || removed === 0) return total;
+    }
+  }
+
+  async listDead(queue: string, options: ListOptions = {}): Promise<DeadLetter[]> {
+    this.#open();
+    const offset = Math.max(0, options.offset ?? 0);
+    const limit = Math.max(0, options.limit ?? 100);
+    if (limit === 0) return [];
+    const flat = (await this.#retry("listDead", () =>
+      this.#run("platoonListDead", this.keys.queue(queue), [offset, limit], true),
+    )) as Reply[];
+    return decodeDead(queue, flat);
+  }
+
+  async requeueDead(queue: string, ids?: string[]): Promise<number> {
+    this.#open();
+    if (ids && ids.length === 0) return 0;
+    return (await this.#retry("requeueDead", () =>
+      this.#run("platoonRequeueDead", this.keys.queue(queue), ids ?? []),
+    )) as number;
+  }
+
+  async deleteDead(queue: string, ids?: string[]): Promise<number> {
+    this.#open();
+    if (ids && ids.length === 0) return 0;
+    return (await this.#retry("deleteDead", () =>
+      this.#run("platoonDeleteDead", this.keys.queue(queue), ids ?? []),
+    )) as number;
+  }
+
+  async acquireLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    this.#open();
+    const key = this.keys.lock(name);
+    const ttl = Math.max(1, Math.floor(ttlMs));
+    const r = await this.#retry("acquireLock", async () => {
+      const set = await this.#client.set(key, owner, "PX", ttl, "NX");
+      if (set === "OK") return true;
+      // Re-acquiring a lock we already hold refreshes it, as in the memory broker.
+      return (await this.#run("platoonExtendLock", key, [owner, ttl])) === 1;
+    });
+    return r;
+  }
+
+  async releaseLock(name: string, owner: string): Promise<boolean> {
+    this.#open();
+    const r = await this.#retry("releaseLock", () =>
+      this.#run("platoonReleaseLock", this.keys.lock(name), [owner]),
+    );
+    return r === 1;
+  }
+
+  async extendLock(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    this.#open();
+    const r = await this.#retry("extendLock", () =>
+      this.#run("platoonExtendLock", this.keys.lock(name), [owner, Math.max(1, Math.floor(ttlMs))]),
+    );
+    return r === 1;
+  }
+
+  async isLocked(name: string): Promise<boolean> {
+    this.#open();
+    return (await this.#retry("isLocked", () => this.#client.exists(this.keys.lock(name)))) === 1;
+  }
+
+  async saveSchedule(record: ScheduleRecord): Promise<void> {
+    this.#open();
+    const index = this.keys.scheduleIndex();
+    await this.#retry("saveSchedule", async () => {
+      const previous = await this.#client.hget(index, record.id);
+      if (previous !== null && previous !== record.queue) {
+        await this.#client.del(this.keys.schedule(previous, record.id));
+        await this.#client.srem(this.keys.scheduleSet(previous), record.id);
+      }
+      await this.#client.hset(index, record.id, record.queue);
+      await this.#client.hset(this.keys.schedule(record.queue, record.id), {
+        spec: record.spec,
+        next: record.nextRunAt === null ? "" : String(record.nextRunAt),
+        paused: record.paused ? "1" : "0",
+        updated: String(record.updatedAt),
+      });
+      await this.#client.sadd(this.keys.scheduleSet(record.queue), record.id);
+    });
+  }
+
+  async listSchedules(queue?: string): Promise<ScheduleRecord[]> {
+    this.#open();
+    return this.#retry("listSchedules", async () => {
+      let pairs: [string, string][];
+      if (queue !== undefined) {
+        const ids = await this.#client.smembers(this.keys.scheduleSet(queue));
+        pairs = ids.map((id) => [id, queue]);
+      } else {
+        const all = await this.#client.hgetall(this.keys.scheduleIndex());
+        pairs = Object.entries(all);
+      }
+      const records = await Promise.all(pairs.map(([id, q]) => this.#readSchedule(q, id)));
+      return records
+        .filter((r): r is ScheduleRecord => r !== undefined)
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    });
+  }
+
+  async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
+    this.#open();
+    return this.#retry("getSchedule", async () => {
+      const queue = await this.#client.hget(this.keys.scheduleIndex(), id);
+      return queue === null ? undefined : this.#readSchedule(queue, id);
+    });
+  }
+
+  async deleteSchedule(id: string): Promise<boolean> {
+    this.#open();
+    return this.#retry("deleteSchedule", async () => {
+      const queue = await this.#client.hget(this.keys.scheduleIndex(), id);
+      if (queue === null) return false;
+      await this.#client.del(this.keys.schedule(queue, id));
+      await this.#client.srem(this.keys.scheduleSet(queue), id);
+      return (await this.#client.hdel(this.keys.scheduleIndex(), id)) === 1;
+    });
+  }
+
+  async claimScheduleTick(
+    id: string,
+    expectedRunAt: number,
+    nextRunAt: number | null,
+    jobs: NewJob[],
+  ): Promise<boolean> {
+    this.#open();
+    const queue = await this.#retry("claimScheduleTick", () =>
+      this.#client.hget(this.keys.scheduleIndex(), id),
+    );
+    if (queue === null) return false;
+    const args: Arg[] = [
+      id,
+      String(expectedRunAt),
+      nextRunAt === null ? "" : String(nextRunAt),
+      jobs.length,
+    ];
+    for (const job of jobs) pushJobArgs(args, job);
+    const r = await this.#retry("claimScheduleTick", () =>
+      this.#run("platoonClaimTick", this.keys.queue(queue), args),
+    );
+    return r === 1;
+  }
+
+  async publish(channel: string, message: Uint8Array): Promise<void> {
+    this.#open();
+    await this.#retry("publish", () =>
+      this.#client.publish(this.keys.control(channel), toBuffer(message)),
+    );
+  }
+
+  async subscribe(channel: string, handler: ControlHandler): Promise<Unsubscribe> {
+    this.#open();
+    try {
+      return await this.#subs.add(this.keys.control(channel), (m) => handler(toBytes(m)));
+    } catch (error) {
+      throw brokerError(`could not subscribe to ${channel}`, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const close of [...this.#closers]) close();
+    for (const conn of this.#allBlocking) conn.disconnect();
+    this.#allBlocking.clear();
+    this.#idleBlocking.length = 0;
+    await this.#subs.close();
+    if (this.#ownsClient) {
+      await (this.#client as { quit(): Promise<unknown> }).quit().catch(() => {
+        this.#client.disconnect();
+      });
+    }
+  }
+
+  async #readSchedule(queue: string, id: string): Promise<ScheduleRecord | undefined> {
+    const [spec, next, paused, updated] = await this.#client.hmget(
+      this.keys.schedule(queue, id),
+      "spec",
+      "next",
+      "paused",
+      "updated",
+    );
+    if (spec === null || spec === undefined) return undefined;
+    return {
+      id,
+      queue,
+      spec,
+      nextRunAt: next ? Number(next) : null,
+      paused: paused === "1",
+      updatedAt: Number(updated ?? 0),
+    };
+  }
+
+  async #cycle(
+    queue: string,
+    settlements: Settlement[],
+    options: ReserveOptions,
+  ): Promise<{ settled: SettleResult[]; deliveries: Delivery[]; nextWake: number | undefined }> {
+    const max = Math.max(0, Math.floor(options.max));
+    const args: Arg[] = [
+      max,
+      Math.max(1, Math.floor(options.leaseMs)),
+      `${this.#id}.${(++this.#nonce).toString(36)}.`,
+      options.consumer ?? "",
+      this.#maxDeliveries,
+      this.#defaultTtl,
+      settlements.length,
+    ];
+    for (const s of settlements) pushSettlementArgs(args, s);
+    const reply = (await this.#retry("reserve/settle", () =>
+      this.#run("platoonCycle", this.keys.queue(queue), args, true),
+    )) as [number, number, number[], Reply[], Buffer];
+    const [, deadline, codes, flat, wake] = reply;
+    const settled: SettleResult[] = new Array(codes.length);
+    for (let i = 0; i < codes.length; i++) {
+      const id = settlements[i]!.id;
+      const c = codes[i];
+      settled[i] =
+        c === 1
+          ? { id, ok: true }
+          : { id, ok: false, reason: c === 0 ? "stale-lease" : "unknown-job" };
+    }
+    const w = str(wake);
+    return {
+      settled,
+      deliveries: flat.length > 0 ? decodeDeliveries(queue, flat, num(deadline)) : [],
+      nextWake: w === "" ? undefined : Number(w),
+    };
+  }
+
+  /**
+   * Blocks on the queue's marker (BZPOPMIN) on a connection of its own, beside a private
+   * wake key that an abort pushes to. Returns early on any error: the caller re-checks.
+   */
+  async #waitForWork(queue: string, ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted || this.#closed) return;
+    const conn = this.#idleBlocking.pop() ?? this.#newBlocking();
+    const wakeKey = this.keys.wake(queue, `${this.#id}:${++this.#waiterSeq}`);
+    let aborted = false;
+    let onAbort: (() => void) | undefined;
+    const abortedPromise = new Promise<void>((resolve) => {
+      onAbort = () => {
+        aborted = true;
+        resolve();
+        this.#client.zadd(wakeKey, 0, "0").catch(() => {});
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#closers.add(onAbort);
+    });
+    const blocking = (async () => {
+      try {
+        await (conn as { bzpopmin(...args: Arg[]): Promise<unknown> }).bzpopmin(
+          this.keys.marker(queue),
+          wakeKey,
+          (Math.max(10, ms) / 1000).toFixed(3),
+        );
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    const released = blocking.then((ok) => {
+      if (aborted) this.#client.del(wakeKey).catch(() => {});
+      if (ok && !this.#closed) this.#idleBlocking.push(conn);
+      else {
+        this.#allBlocking.delete(conn);
+        conn.disconnect();
+      }
+      return ok;
+    });
+    const ok = await Promise.race([released, abortedPromise.then(() => true)]);
+    if (onAbort) {
+      signal?.removeEventListener("abort", onAbort);
+      this.#closers.delete(onAbort);
+    }
+    // A failed wait (connection lost) must not turn the caller's loop into a busy spin.
+    if (!ok && !this.#closed) await sleep(Math.min(100, ms));
+  }
+
+  #newBlocking(): RedisClient {
+    const conn = duplicateFor(this.#client, `platoon-block-${this.#id}`);
+    conn.on("error", () => {});
+    this.#allBlocking.add(conn);
+    return conn;
+  }
+
+  async #retry<T>(what: string, fn: (attempt: number) => Promise<T>): Promise<T> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(attempt);
+      } catch (error) {
+        if (this.#closed) throw closedError();
+        if (!isTransient(error) || Date.now() - started > this.#retryWindowMs)
+          throw brokerError(`${what} failed`, error);
+        await sleep(Math.min(25 * attempt, 500));
+      }
+    }
+  }
+
+  #open(): void {
+    if (this.#closed) throw closedError();
+  }
+}
+
+export type { ScriptName };
