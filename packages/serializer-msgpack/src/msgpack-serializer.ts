@@ -1,0 +1,91 @@
+import { CodecError, type Serializer } from "@platoon/core";
+import { type Options, Packr, Unpackr } from "msgpackr";
+
+export const MSGPACK_ID = "msgpack";
+
+/** Accepted for factory compatibility; the wire format itself is not configurable. */
+export type MsgpackSerializerOptions = Record<string, never>;
+
+/**
+ * The options are part of the wire format: every producer and consumer of the id
+ * "msgpack" must agree on them, so they are fixed here rather than exposed.
+ *
+ * - Records (msgpackr's own structures) are on: a plain object is written as a record,
+ *   which is what lets a Map be told from an object on decode. Record definitions are
+ *   written inline in each payload (no shared `structures`, no saveStructures), so any
+ *   process decodes any payload with nothing but its bytes. Measured on typical job
+ *   payloads: ~40% slower than plain maps on a tiny object, but ~40% smaller and ~2x
+ *   faster on arrays of same-shaped rows, where records pay.
+ * - bundleStrings is off: it made every measured payload larger and slower.
+ * - useBigIntExtension writes every BigInt with its sign and any number of bits, so
+ *   5n comes back as 5n (not 5) and 2n ** 200n comes back whole.
+ * - copyBuffers: decoded Uint8Arrays own their memory, so a task that mutates its input
+ *   cannot corrupt the stored payload a retry will decode again.
+ */
+const WIRE_OPTIONS: Options = {
+  useRecords: true,
+  mapsAsObjects: false,
+  bundleStrings: false,
+  useBigIntExtension: true,
+  copyBuffers: true,
+  // Sets and typed arrays other than Uint8Array need msgpackr's extension types; so does
+  // keeping a Uint8Array's class (it is written as ext "t", 2 bytes more than bin).
+  moreTypes: true,
+  structuredClone: false,
+  // msgpackr writes functions as undefined by default: a silent wrong value.
+  writeFunction: () => {
+    throw new CodecError("msgpack serializer cannot encode a function: pass data, not code");
+  },
+};
+
+/**
+ * msgpack through msgpackr. Round-trips Date, Map, Set, BigInt of any size, typed arrays,
+ * undefined, NaN and ±Infinity. Runs on msgpackr's pure-JS path when its optional native
+ * addon is absent (the addon only speeds up string decoding).
+ */
+export function msgpackSerializer(_options?: MsgpackSerializerOptions): Serializer {
+  // One pair per serializer: msgpackr instances are synchronous and not reentrant across
+  // calls, and keeping them private means no state leaks between serializers.
+  const packr = new Packr(WIRE_OPTIONS);
+  const unpackr = new Unpackr(WIRE_OPTIONS);
+  return {
+    id: MSGPACK_ID,
+    serialize(value: unknown): Uint8Array {
+      let out: Uint8Array;
+      try {
+        out = packr.pack(value);
+      } catch (error) {
+        if (error instanceof CodecError) throw error;
+        throw new CodecError(`msgpack serializer cannot encode this value: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+      // msgpackr returns a Node Buffer (a view into its slab); Platoon payloads are plain
+      // Uint8Arrays. A view, not a copy: the slab region is never written again.
+      return out.constructor === Uint8Array
+        ? out
+        : new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    },
+    deserialize(bytes: Uint8Array): unknown {
+      if (!(bytes instanceof Uint8Array)) {
+        throw new CodecError(`msgpack payload must be a Uint8Array, got ${typeof bytes}`);
+      }
+      if (bytes.length === 0) throw new CodecError("msgpack payload is empty (truncated?)");
+      // Decoded binaries take the input's class; a plain view keeps Buffer out of values.
+      const view =
+        bytes.constructor === Uint8Array
+          ? bytes
+          : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      try {
+        // unpack() also refuses trailing bytes ("end of buffer not reached").
+        return unpackr.unpack(view);
+      } catch (error) {
+        throw new CodecError(`msgpack payload is corrupt: ${messageOf(error)}`, { cause: error });
+      }
+    },
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,115 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import {
+  AdapterRegistry,
+  CodecError,
+  createCodec,
+  jsonSerializer,
+  parseHeader,
+} from "@platoon/core";
+import { Packr } from "msgpackr";
+import { afterEach, describe, expect, it } from "vitest";
+import { msgpackSerializer, platoonAdapters } from "../src/index.ts";
+
+const s = msgpackSerializer();
+
+describe("msgpack serializer", () => {
+  it("round-trips BigInt far beyond 64 bits", () => {
+    for (const n of [2n ** 1000n, -(2n ** 1000n) + 1n, 2n ** 64n - 1n]) {
+      expect(s.deserialize(s.serialize({ n }))).toStrictEqual({ n });
+    }
+  });
+
+  it("keeps Maps and objects apart at every depth", () => {
+    const v = { o: { a: 1 }, m: new Map([["a", 1]]), list: [new Map([[1, { b: 2 }]]), { b: 2 }] };
+    expect(s.deserialize(s.serialize(v))).toStrictEqual(v);
+  });
+
+  it("writes class instances as plain objects, as JSON does", () => {
+    class Point {
+      constructor(
+        public x: number,
+        public y: number,
+      ) {}
+    }
+    expect(s.deserialize(s.serialize(new Point(1, 2)))).toStrictEqual({ x: 1, y: 2 });
+  });
+
+  it('renames an own "__proto__" key to "__proto_" and never sets a prototype', () => {
+    const hostile = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}');
+    const out = s.deserialize(s.serialize(hostile)) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(out).toStrictEqual({ __proto_: { polluted: true }, a: 1 });
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
+  it("refuses trailing bytes after a value", () => {
+    const bytes = s.serialize({ a: 1 });
+    expect(() => s.deserialize(Uint8Array.from([...bytes, 0]))).toThrow(CodecError);
+  });
+
+  it("decodes plain msgpack from other producers (maps come back as Map)", () => {
+    const foreign = new Packr({ useRecords: false }).pack({ a: [1, "x"] });
+    expect(s.deserialize(new Uint8Array(foreign))).toStrictEqual(new Map([["a", [1, "x"]]]));
+  });
+
+  it("is smaller than JSON on a typical job payload", () => {
+    const rows = Array.from({ length: 60 }, (_, i) => ({ id: i, sku: `SKU-${i}`, price: 9.5 + i }));
+    expect(s.serialize({ rows }).length).toBeLessThan(
+      jsonSerializer.serialize({ rows }).length * 0.7,
+    );
+  });
+
+  it("payloads decode in a fresh process, without the native addon", () => {
+    const values = [
+      { rows: Array.from({ length: 40 }, (_, i) => ({ id: i, at: new Date(i), big: BigInt(i) })) },
+      { m: new Map([["k", new Set([1, 2])]]), f: new Float64Array([1.5]), u: undefined },
+      [{ a: 1 }, { a: 2, b: 3 }, { b: 4, a: 5 }],
+    ];
+    const hex = values.map((v) => Buffer.from(s.serialize(v)).toString("hex"));
+    const script = fileURLToPath(new URL("./fixtures/decode-in-child.ts", import.meta.url));
+    const child = spawnSync(process.execPath, ["--import", "tsx", "--conditions=source", script], {
+      input: JSON.stringify(hex),
+      encoding: "utf8",
+      env: { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: "true" },
+      timeout: 30_000,
+    });
+    expect(child.stderr).toBe("");
+    const { native, out } = JSON.parse(child.stdout) as { native: boolean; out: string[] };
+    expect(native).toBe(false);
+    out.forEach((h, i) => {
+      expect(s.deserialize(new Uint8Array(Buffer.from(h, "hex")))).toStrictEqual(values[i]);
+    });
+  }, 30_000);
+});
+
+describe("registry", () => {
+  afterEach(() => {
+    delete process.env.PLATOON_SERIALIZER;
+  });
+
+  it("exports a factory named msgpack", () => {
+    expect(platoonAdapters.map((f) => `${f.kind}:${f.name}`)).toEqual(["serializer:msgpack"]);
+  });
+
+  it('resolves serializer: "msgpack" by importing the package', async () => {
+    const codec = await createCodec({ serializer: "msgpack" }, new AdapterRegistry());
+    const bytes = await codec.encode({ when: new Date(0) });
+    expect(parseHeader(bytes).serializerId).toBe("msgpack");
+    expect(await codec.decode(bytes)).toStrictEqual({ when: new Date(0) });
+  });
+
+  it("resolves PLATOON_SERIALIZER=msgpack", async () => {
+    process.env.PLATOON_SERIALIZER = "msgpack";
+    const codec = await createCodec({}, new AdapterRegistry());
+    expect(codec.serializer.id).toBe("msgpack");
+  });
+
+  it("lets a json consumer decode msgpack payloads by header", async () => {
+    const registry = new AdapterRegistry();
+    const producer = await createCodec({ serializer: "msgpack" }, registry);
+    const consumer = await createCodec({ serializer: "json" }, new AdapterRegistry());
+    const bytes = await producer.encode({ n: 1n });
+    expect(await consumer.decode(bytes)).toStrictEqual({ n: 1n });
+  });
+});
