@@ -19,6 +19,11 @@ export interface ExecutorCapabilities {
   canInterruptSyncLoop: boolean;
   /** A task that kills its worker (process.exit) yields a WorkerCrashed fault, and the executor goes on. */
   isolatesCrashes: boolean;
+  /**
+   * A forced close() ends with Aborted even a task given no signal and no deadline.
+   * Default true; the inline executor cannot (it only guards tasks with either).
+   */
+  closeAbortsPlainTasks?: boolean;
   /** start() rejects with a PlatoonError of code EXECUTOR naming the module when it fails to import. */
   wrapsLoadErrors?: boolean;
 }
@@ -202,10 +207,16 @@ export function executorSuite(api: TestApi, options: ExecutorSuiteOptions): void
 
     it("close(): forced ends running tasks Aborted, later calls are Aborted, close resolves", async () => {
       const { executor, codec } = await started();
-      const running = executor.execute(await request(codec, "nap", { ms: 20_000 }));
+      const watched = new AbortController();
+      const running = [
+        executor.execute(await request(codec, "nap", { ms: 20_000 }, { signal: watched.signal })),
+      ];
+      if (caps.closeAbortsPlainTasks !== false) {
+        running.push(executor.execute(await request(codec, "nap", { ms: 20_000 })));
+      }
       await new Promise((r) => setTimeout(r, 50));
       await executor.close({ graceful: false });
-      expect(faultOf(await running)).toBe("Aborted");
+      for (const outcome of await Promise.all(running)) expect(faultOf(outcome)).toBe("Aborted");
       expect(faultOf(await executor.execute(await request(codec, "add1", 1)))).toBe("Aborted");
       await executor.close();
     }, 30_000);
