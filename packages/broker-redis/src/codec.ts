@@ -33,49 +33,66 @@ export function num(value: Reply | undefined): number {
   return Number(value.toString());
 }
 
-function optNum(value: Reply | undefined): number | undefined {
-  const s = str(value);
-  return s === "" ? undefined : Number(s);
-}
-
-/** Options the scripts never read travel as one small JSON field (`o`). */
-interface PackedOptions {
+/**
+ * The header of a stored job (JSON, then a newline, then the payload bytes). Short keys keep
+ * a waiting job small. `p` is a string so Lua names the priority's list exactly as we do.
+ */
+interface Header {
+  t: string;
+  c: number;
+  p?: string;
+  m?: number;
+  l?: number;
   b?: BackoffSpec;
   x?: number;
   tr?: string;
 }
 
-const NO_OPTS: PackedOptions = {};
+const NEWLINE = 10;
 
-function packOptions(job: NewJob): string {
-  if (job.backoff === undefined && job.timeoutMs === undefined && job.traceId === undefined)
-    return "";
-  const o: PackedOptions = {};
-  if (job.backoff !== undefined) o.b = job.backoff;
-  if (job.timeoutMs !== undefined) o.x = job.timeoutMs;
-  if (job.traceId !== undefined) o.tr = job.traceId;
-  return JSON.stringify(o);
+/** One job as its immutable stored string: header JSON, newline, payload. */
+export function packJob(job: NewJob, now: number): Buffer {
+  const h: Header = { t: job.task, c: job.createdAt ?? now };
+  if (job.priority !== undefined && job.priority !== 0) h.p = String(Number(job.priority));
+  if (job.maxAttempts !== undefined) h.m = job.maxAttempts;
+  if (job.resultTtlMs !== undefined) h.l = job.resultTtlMs;
+  if (job.backoff !== undefined) h.b = job.backoff;
+  if (job.timeoutMs !== undefined) h.x = job.timeoutMs;
+  if (job.traceId !== undefined) h.tr = job.traceId;
+  const head = JSON.stringify(h);
+  const headLen = Buffer.byteLength(head);
+  const body = Buffer.allocUnsafe(headLen + 1 + job.payload.byteLength);
+  body.write(head, 0, "utf8");
+  body[headLen] = NEWLINE;
+  body.set(job.payload, headLen + 1);
+  return body;
 }
 
-function unpackOptions(value: Reply | undefined): PackedOptions {
-  const s = str(value);
-  return s === "" ? NO_OPTS : (JSON.parse(s) as PackedOptions);
+function unpackJob(body: Buffer): { h: Header; payload: Uint8Array } {
+  const nl = body.indexOf(NEWLINE);
+  return {
+    h: JSON.parse(body.toString("utf8", 0, nl)) as Header,
+    payload: new Uint8Array(body.buffer, body.byteOffset + nl + 1, body.byteLength - nl - 1),
+  };
 }
 
-/** The 10 ARGV fields per job that enqueue_jobs reads. */
-export function pushJobArgs(out: (string | number | Buffer)[], job: NewJob): void {
+/** The 6 ARGV fields per job that enqueue_jobs reads. */
+export function pushJobArgs(out: (string | number | Buffer)[], job: NewJob, now: number): void {
+  const ttl = job.resultTtlMs === undefined ? "" : String(Math.max(0, Math.floor(job.resultTtlMs)));
+  const ik = job.idempotencyKey ?? "";
   out.push(
     job.id,
-    job.task,
-    toBuffer(job.payload),
-    job.priority === undefined ? "0" : String(Number(job.priority)),
+    packJob(job, now),
+    job.priority === undefined || job.priority === 0 ? "0" : String(Number(job.priority)),
     job.runAt === undefined ? "" : Math.floor(job.runAt),
-    job.maxAttempts === undefined ? "" : job.maxAttempts,
-    job.resultTtlMs === undefined ? "" : Math.max(0, Math.floor(job.resultTtlMs)),
-    job.idempotencyKey ?? "",
-    packOptions(job),
-    job.createdAt === undefined ? "" : Math.floor(job.createdAt),
+    ttl === "" && ik === "" ? "" : `${ttl}|${ik}`,
+    ik,
   );
+}
+
+/** What getJob needs from a stored job. */
+export function jobHeader(body: Buffer): Header {
+  return unpackJob(body).h;
 }
 
 const KIND: Record<Settlement["kind"], string> = {
@@ -107,30 +124,29 @@ export function pushSettlementArgs(out: (string | number | Buffer)[], s: Settlem
   out.push(KIND[s.kind], s.id, s.token, data, runAt);
 }
 
-/** 11 fields per delivery, as the cycle script returns them. */
+/** 5 fields per delivery, as the cycle script returns them: id, body, attempt, token, readyAt. */
 export function decodeDeliveries(queue: string, flat: Reply[], deadline: number): Delivery[] {
-  const out: Delivery[] = new Array(flat.length / 11);
-  for (let i = 0, j = 0; i < flat.length; i += 11, j++) {
-    const o = unpackOptions(flat[i + 9]);
+  const out: Delivery[] = new Array(flat.length / 5);
+  for (let i = 0, j = 0; i < flat.length; i += 5, j++) {
+    const { h, payload } = unpackJob(flat[i + 1] as Buffer);
+    const ready = flat[i + 4];
     const d: Delivery = {
       id: str(flat[i]),
       queue,
-      task: str(flat[i + 1]),
-      payload: toBytes(flat[i + 2] as Buffer),
-      priority: num(flat[i + 3]),
-      attempt: num(flat[i + 4]),
-      createdAt: num(flat[i + 5]),
-      readyAt: num(flat[i + 6]),
-      token: str(flat[i + 10]),
+      task: h.t,
+      payload,
+      priority: h.p === undefined ? 0 : Number(h.p),
+      attempt: num(flat[i + 2]),
+      createdAt: h.c,
+      readyAt: ready === null || (ready as Buffer).length === 0 ? h.c : num(ready),
+      token: str(flat[i + 3]),
       leaseDeadline: deadline,
     };
-    const maxAttempts = optNum(flat[i + 7]);
-    if (maxAttempts !== undefined) d.maxAttempts = maxAttempts;
-    const ttl = optNum(flat[i + 8]);
-    if (ttl !== undefined) d.resultTtlMs = ttl;
-    if (o.b !== undefined) d.backoff = o.b;
-    if (o.x !== undefined) d.timeoutMs = o.x;
-    if (o.tr !== undefined) d.traceId = o.tr;
+    if (h.m !== undefined) d.maxAttempts = h.m;
+    if (h.l !== undefined) d.resultTtlMs = h.l;
+    if (h.b !== undefined) d.backoff = h.b;
+    if (h.x !== undefined) d.timeoutMs = h.x;
+    if (h.tr !== undefined) d.traceId = h.tr;
     out[j] = d;
   }
   return out;
@@ -145,42 +161,38 @@ export function parseError(value: Reply | undefined): ErrorInfo {
   }
 }
 
-/** A result hash read as [s, v, at]. */
-export function decodeResult(fields: Reply[]): JobResult | undefined {
-  const [status, value, at] = fields;
-  if (status === null || status === undefined) return undefined;
-  const settledAt = num(at);
-  switch (str(status)) {
+/** A stored result: '<status><settledAt>|<value>'. */
+export function decodeResult(packed: Buffer | null): JobResult | undefined {
+  if (!packed) return undefined;
+  const bar = packed.indexOf(124); // "|"
+  const status = String.fromCharCode(packed[0]!);
+  const settledAt = Number(packed.toString("latin1", 1, bar));
+  switch (status) {
     case "c":
-      return {
-        status: "completed",
-        value: toBytes((value as Buffer) ?? Buffer.alloc(0)),
-        settledAt,
-      };
+      return { status: "completed", value: toBytes(packed.subarray(bar + 1)), settledAt };
     case "f":
-      return { status: "failed", error: parseError(value), settledAt };
+      return { status: "failed", error: parseError(packed.subarray(bar + 1)), settledAt };
     default:
       return { status: "cancelled", settledAt };
   }
 }
 
-/** 8 fields per dead letter: id, t, d, a, m, e, f, o. */
+/** 5 fields per dead letter: id, body, attempt, error, failedAt. */
 export function decodeDead(queue: string, flat: Reply[]): DeadLetter[] {
   const out: DeadLetter[] = [];
-  for (let i = 0; i < flat.length; i += 8) {
+  for (let i = 0; i < flat.length; i += 5) {
+    const { h, payload } = unpackJob(flat[i + 1] as Buffer);
     const d: DeadLetter = {
       id: str(flat[i]),
       queue,
-      task: str(flat[i + 1]),
-      payload: toBytes(flat[i + 2] as Buffer),
-      attempt: num(flat[i + 3]),
-      error: parseError(flat[i + 5]),
-      failedAt: num(flat[i + 6]),
+      task: h.t,
+      payload,
+      attempt: num(flat[i + 2]),
+      error: parseError(flat[i + 3]),
+      failedAt: num(flat[i + 4]),
     };
-    const maxAttempts = optNum(flat[i + 4]);
-    if (maxAttempts !== undefined) d.maxAttempts = maxAttempts;
-    const o = unpackOptions(flat[i + 7]);
-    if (o.tr !== undefined) d.traceId = o.tr;
+    if (h.m !== undefined) d.maxAttempts = h.m;
+    if (h.tr !== undefined) d.traceId = h.tr;
     out.push(d);
   }
   return out;

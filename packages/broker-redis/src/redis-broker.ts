@@ -23,6 +23,7 @@ import {
   decodeDead,
   decodeDeliveries,
   decodeResult,
+  jobHeader,
   num,
   pushJobArgs,
   pushSettlementArgs,
@@ -120,24 +121,31 @@ export class RedisBroker implements Broker {
 
   async enqueue(queue: string, jobs: NewJob[]): Promise<EnqueueResult[]> {
     this.#open();
-    const out: EnqueueResult[] = [];
-    for (let i = 0; i < jobs.length; i += ENQUEUE_CHUNK) {
-      const chunk = jobs.slice(i, i + ENQUEUE_CHUNK);
-      const args: Arg[] = [chunk.length];
-      for (const job of chunk) pushJobArgs(args, job);
-      let retried = false;
-      const reply = (await this.#retry("enqueue", async (attempt) => {
-        retried = attempt > 1;
-        return this.#run("platoonEnqueue", this.keys.queue(queue), args);
-      })) as (string | number)[];
-      for (let j = 0; j < reply.length; j += 2) {
-        const id = String(reply[j]);
-        const code = Number(reply[j + 1]);
-        // After a retry, "id taken" is most likely our own first try having landed.
-        if (code === 2 && !retried)
-          throw brokerError(`a job with id ${id} is already in queue ${queue}: ids must be unique`);
-        out.push({ id, duplicate: code === 1 });
-      }
+    // Chunks go out together: one connection keeps their order, and the round trips overlap.
+    const chunks: Promise<EnqueueResult[]>[] = [];
+    for (let i = 0; i < jobs.length; i += ENQUEUE_CHUNK)
+      chunks.push(this.#enqueueChunk(queue, jobs.slice(i, i + ENQUEUE_CHUNK)));
+    const results = await Promise.all(chunks);
+    return results.length === 1 ? results[0]! : results.flat();
+  }
+
+  async #enqueueChunk(queue: string, chunk: NewJob[]): Promise<EnqueueResult[]> {
+    const args: Arg[] = [chunk.length];
+    const now = Date.now();
+    for (const job of chunk) pushJobArgs(args, job, now);
+    let retried = false;
+    const reply = (await this.#retry("enqueue", async (attempt) => {
+      retried = attempt > 1;
+      return this.#run("platoonEnqueue", this.keys.queue(queue), args);
+    })) as (string | number)[];
+    const out: EnqueueResult[] = new Array(reply.length / 2);
+    for (let j = 0; j < reply.length; j += 2) {
+      const id = String(reply[j]);
+      const code = Number(reply[j + 1]);
+      // After a retry, "id taken" is most likely our own first try having landed.
+      if (code === 2 && !retried)
+        throw brokerError(`a job with id ${id} is already in queue ${queue}: ids must be unique`);
+      out[j / 2] = { id, duplicate: code === 1 };
     }
     return out;
   }
@@ -205,10 +213,10 @@ export class RedisBroker implements Broker {
 
   async getResult(queue: string, id: string): Promise<JobResult | undefined> {
     this.#open();
-    const fields = (await this.#retry("getResult", () =>
-      this.#client.hmgetBuffer(this.keys.result(queue, id), "s", "v", "at"),
-    )) as Reply[];
-    return decodeResult(fields);
+    const packed = await this.#retry("getResult", () =>
+      this.#client.getBuffer(this.keys.result(queue, id)),
+    );
+    return decodeResult(packed);
   }
 
   /**
@@ -274,42 +282,40 @@ export class RedisBroker implements Broker {
   async getJob(queue: string, id: string): Promise<JobInfo | undefined> {
     this.#open();
     const r = (await this.#retry("getJob", () =>
-      this.#run("platoonGetJob", this.keys.queue(queue), [id]),
-    )) as string[];
+      this.#run("platoonGetJob", this.keys.queue(queue), [id], true),
+    )) as Buffer[];
     if (r.length === 0) return undefined;
-    if (r[0] === "j") {
-      const [, task, s, a, m, p, readyAt, createdAt, o] = r;
-      const state: JobState =
-        s === "a" ? "active" : s === "d" ? "delayed" : s === "x" ? "failed" : "waiting";
-      const info: JobInfo = {
+    if (str(r[0]) === "r") {
+      const result = decodeResult(r[1]!)!;
+      return {
         id,
         queue,
-        task: task!,
-        state,
-        attempt: Number(a),
-        priority: Number(p),
-        runAt: Number(readyAt),
-        createdAt: Number(createdAt),
+        task: "",
+        state: result.status,
+        attempt: 0,
+        priority: 0,
+        runAt: result.settledAt,
+        createdAt: result.settledAt,
       };
-      if (m) info.maxAttempts = Number(m);
-      if (o) {
-        const opts = JSON.parse(o) as { tr?: string };
-        if (opts.tr !== undefined) info.traceId = opts.tr;
-      }
-      return info;
     }
-    const [, status, at, task, attempt] = r;
-    const settledAt = Number(at);
-    return {
+    const h = jobHeader(r[1]!);
+    const s = str(r[2]);
+    const state: JobState =
+      s === "a" ? "active" : s === "d" ? "delayed" : s === "x" ? "failed" : "waiting";
+    const runAt = str(r[4]);
+    const info: JobInfo = {
       id,
       queue,
-      task: task ?? "",
-      state: status === "c" ? "completed" : status === "f" ? "failed" : "cancelled",
-      attempt: Number(attempt),
-      priority: 0,
-      runAt: settledAt,
-      createdAt: settledAt,
+      task: h.t,
+      state,
+      attempt: num(r[3]),
+      priority: h.p === undefined ? 0 : Number(h.p),
+      runAt: runAt === "" ? h.c : Number(runAt),
+      createdAt: h.c,
     };
+    if (h.m !== undefined) info.maxAttempts = h.m;
+    if (h.tr !== undefined) info.traceId = h.tr;
+    return info;
   }
 
   async cancel(queue: string, id: string): Promise<boolean> {
@@ -482,7 +488,8 @@ export class RedisBroker implements Broker {
       nextRunAt === null ? "" : String(nextRunAt),
       jobs.length,
     ];
-    for (const job of jobs) pushJobArgs(args, job);
+    const now = Date.now();
+    for (const job of jobs) pushJobArgs(args, job, now);
     const r = await this.#retry("claimScheduleTick", () =>
       this.#run("platoonClaimTick", this.keys.queue(queue), args),
     );

@@ -2,18 +2,37 @@
  * Lua shared by every queue script, prepended to each. KEYS[1] is the queue's base key
  * (`{platoon:q}:`); all other keys are derived from it, so they share its hash slot.
  *
- * Job hash fields (short names keep each waiting job small; see the README):
- *   t task, d payload, c createdAt, p priority (absent = 0), a deliveries so far (absent = 0),
- *   r readyAt (absent = c), m maxAttempts, l resultTtlMs, k idempotency key,
- *   o JSON {b: backoff, x: timeoutMs, tr: traceId}, s state (w|d|a|x),
- *   tk lease token and n consumer (while active), e last error JSON, f failedAt (dead).
+ * A job is one immutable string `j:<id>`: a JSON header, a newline, the payload bytes.
+ * What changes while it moves lives in per-queue hashes keyed by job id (att, tok, con,
+ * ready, err, meta), so the hot paths touch many jobs with one HMGET/HSET/ZADD each
+ * instead of several commands per job. See the README for the full layout.
  */
 export const COMMON_LUA = `
 local P = KEYS[1]
+local ATT, TOK, CON, READY, ERR, META = P .. 'att', P .. 'tok', P .. 'con', P .. 'ready', P .. 'err', P .. 'meta'
 
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Runs cmd(key, items...) in slices, under Lua's unpack limit.
+local function batch(cmd, key, items)
+  local i = 1
+  while i <= #items do
+    local j = math.min(i + 3999, #items)
+    redis.call(cmd, key, unpack(items, i, j))
+    i = j + 1
+  end
+end
+
+local function del_all(keys)
+  local i = 1
+  while i <= #keys do
+    local j = math.min(i + 3999, #keys)
+    redis.call('DEL', unpack(keys, i, j))
+    i = j + 1
+  end
 end
 
 -- One member only: BZPOPMIN wakes a single blocked reserver per enqueue; reserve chains
@@ -22,34 +41,46 @@ local function wake()
   redis.call('ZADD', P .. 'marker', 0, '0')
 end
 
+local function header(body)
+  local nl = string.find(body, '\\n', 1, true)
+  return cjson.decode(string.sub(body, 1, nl - 1))
+end
+
+local function job_header(id)
+  local body = redis.call('GET', P .. 'j:' .. id)
+  if not body then return nil end
+  return header(body)
+end
+
 local function push_waiting(id, pri, front)
   local lk = P .. 'w:' .. pri
   if front then redis.call('LPUSH', lk, id) else redis.call('RPUSH', lk, id) end
   redis.call('ZADD', P .. 'pri', -tonumber(pri), pri)
 end
 
-local function push_many(cmd, key, ids)
-  local i = 1
-  while i <= #ids do
-    local j = math.min(i + 4999, #ids)
-    redis.call(cmd, key, unpack(ids, i, j))
-    i = j + 1
-  end
+-- meta: '<resultTtlMs>|<idempotencyKey>', present only when the job set either.
+local function meta_of(m, default_ttl)
+  if not m then return default_ttl, nil end
+  local ttl, ik = string.match(m, '^([^|]*)|(.*)$')
+  if ik == '' then ik = nil end
+  return tonumber(ttl) or default_ttl, ik
 end
 
--- Keeps a final result for ttl ms. Status: c completed (v = value), f failed (v = error
--- JSON), x cancelled. Returns whether anything was kept.
-local function store_result(id, status, v, ttl, now, task, attempt)
+-- A final result, kept ttl ms: '<status><settledAt>|<value>'. Status c completed
+-- (value = result bytes), f failed (value = error JSON), x cancelled.
+local function store_result(id, status, v, ttl, now, index)
   if ttl <= 0 then return false end
-  local rk = P .. 'r:' .. id
-  redis.call('DEL', rk)
-  redis.call('HSET', rk, 's', status, 'v', v, 'at', now, 't', task or '', 'a', attempt or 0)
-  redis.call('PEXPIRE', rk, ttl)
-  redis.call('ZADD', P .. 'results', now + ttl, id)
+  redis.call('SET', P .. 'r:' .. id, status .. now .. '|' .. v, 'PX', ttl)
+  index[#index + 1] = now + ttl
+  index[#index + 1] = id
   return true
 end
 
--- An idempotency key lives as long as its job or its result: once the job hash is gone it
+local function flush_results(index)
+  if #index > 0 then batch('ZADD', P .. 'results', index) end
+end
+
+-- An idempotency key lives as long as its job or its result: once the job is gone it
 -- takes the result's time to live, or goes at once.
 local function release_idem(id, ik, ttl)
   if not ik then return end
@@ -58,36 +89,38 @@ local function release_idem(id, ik, ttl)
   if ttl > 0 then redis.call('PEXPIRE', key, ttl) else redis.call('DEL', key) end
 end
 
-local function job_ttl(l, default_ttl)
-  if l then return tonumber(l) end
-  return default_ttl
+-- Forgets a job entirely (its result, if any, is kept elsewhere).
+local function forget(ids)
+  local keys = {}
+  for i, id in ipairs(ids) do keys[i] = P .. 'j:' .. id end
+  del_all(keys)
+  for _, h in ipairs({ATT, TOK, CON, READY, ERR, META}) do batch('HDEL', h, ids) end
 end
 
--- Dead letter: the job hash stays (state x) and its id goes into the dead set; the failed
--- result is kept like any other result.
-local function bury(id, jk, err, now, ttl, task, attempt)
-  redis.call('HSET', jk, 's', 'x', 'e', err, 'f', now)
-  redis.call('HDEL', jk, 'tk', 'n')
+-- Dead letter: the job stays, its error goes to err, its id into the dead set (scored by
+-- when it failed); the failed result is kept like any other.
+local function bury(id, err, now, default_ttl, index)
+  redis.call('HDEL', TOK, id)
+  redis.call('HDEL', CON, id)
+  redis.call('HSET', ERR, id, err)
   redis.call('ZADD', P .. 'dead', now, id)
-  store_result(id, 'f', err, ttl, now, task, attempt)
+  local ttl = meta_of(redis.call('HGET', META, id), default_ttl)
+  store_result(id, 'f', err, ttl, now, index)
 end
 
 local function announce(done)
   if #done > 0 then redis.call('PUBLISH', P .. 'done', cjson.encode(done)) end
 end
 
--- Enqueues n jobs whose fields start at ARGV[base], 10 per job: id, task, payload,
--- priority, runAt, maxAttempts, resultTtlMs, idempotencyKey, opts JSON, createdAt ('' =
--- absent). Appends id, code to out: 0 new, 1 idempotent duplicate (id = the first job's),
--- 2 the id is already taken.
+-- Enqueues n jobs whose fields start at ARGV[base], 6 per job: id, body, priority,
+-- runAt ('' = now), meta ('' = none), idempotency key ('' = none). Appends id, code to
+-- out: 0 new, 1 idempotent duplicate (id = the first job's), 2 the id is already taken.
 local function enqueue_jobs(base, n, now, out)
-  local by_pri = {}
-  local pris = {}
+  local by_pri, pris, metas, delayed = {}, {}, {}, {}
   local woke = false
   for i = 0, n - 1 do
-    local b = base + i * 10
-    local id = ARGV[b]
-    local ik = ARGV[b + 7]
+    local b = base + i * 6
+    local id, ik = ARGV[b], ARGV[b + 5]
     local dup = nil
     if ik ~= '' then
       local ikey = P .. 'i:' .. ik
@@ -102,39 +135,33 @@ local function enqueue_jobs(base, n, now, out)
     if dup then
       out[#out + 1] = dup
       out[#out + 1] = 1
-    elseif redis.call('EXISTS', P .. 'j:' .. id) == 1 then
+    elseif not redis.call('SET', P .. 'j:' .. id, ARGV[b + 1], 'NX') then
       out[#out + 1] = id
       out[#out + 1] = 2
     else
-      local pri = ARGV[b + 3]
-      local created = ARGV[b + 9]
-      if created == '' then created = now end
-      local f = {'t', ARGV[b + 1], 'd', ARGV[b + 2], 'c', created}
-      if pri ~= '0' then f[#f + 1] = 'p'; f[#f + 1] = pri end
-      if ARGV[b + 5] ~= '' then f[#f + 1] = 'm'; f[#f + 1] = ARGV[b + 5] end
-      if ARGV[b + 6] ~= '' then f[#f + 1] = 'l'; f[#f + 1] = ARGV[b + 6] end
-      if ik ~= '' then f[#f + 1] = 'k'; f[#f + 1] = ik end
-      if ARGV[b + 8] ~= '' then f[#f + 1] = 'o'; f[#f + 1] = ARGV[b + 8] end
-      local at = tonumber(ARGV[b + 4])
+      if ARGV[b + 4] ~= '' then
+        metas[#metas + 1] = id
+        metas[#metas + 1] = ARGV[b + 4]
+      end
+      local at = tonumber(ARGV[b + 3])
       if at and at > now then
-        f[#f + 1] = 's'; f[#f + 1] = 'd'
-        f[#f + 1] = 'r'; f[#f + 1] = at
-        redis.call('ZADD', P .. 'delayed', at, id)
+        delayed[#delayed + 1] = at
+        delayed[#delayed + 1] = id
       else
-        f[#f + 1] = 's'; f[#f + 1] = 'w'
-        if tostring(created) ~= tostring(now) then f[#f + 1] = 'r'; f[#f + 1] = now end
+        local pri = ARGV[b + 2]
         local list = by_pri[pri]
         if not list then list = {}; by_pri[pri] = list; pris[#pris + 1] = pri end
         list[#list + 1] = id
       end
-      redis.call('HSET', P .. 'j:' .. id, unpack(f))
       out[#out + 1] = id
       out[#out + 1] = 0
       woke = true
     end
   end
+  if #metas > 0 then batch('HSET', META, metas) end
+  if #delayed > 0 then batch('ZADD', P .. 'delayed', delayed) end
   for _, pri in ipairs(pris) do
-    push_many('RPUSH', P .. 'w:' .. pri, by_pri[pri])
+    batch('RPUSH', P .. 'w:' .. pri, by_pri[pri])
     redis.call('ZADD', P .. 'pri', -tonumber(pri), pri)
   end
   if woke then wake() end

@@ -2,13 +2,15 @@ import { COMMON_LUA } from "./common.ts";
 
 /**
  * Settle, then reserve, in one script: the busy worker's single round trip. `settle` is
- * this script with max = 0 and `reserve` is it with no settlements.
+ * this script with max = 0 and `reserve` is it with no settlements. Completions and
+ * deliveries are handled a batch at a time (one HMGET/HSET/ZADD/DEL for all of them).
  *
  * ARGV: max, leaseMs, token nonce, consumer, maxDeliveries, default result ttl,
  *       settlement count, then 5 per settlement: kind (c|r|d|q), id, token,
  *       data (result bytes or error JSON), runAt ('' = absent).
  * Returns {now, deadline, settle codes (1 ok, 0 stale lease, -1 unknown job),
- *          deliveries (11 fields each), next wake-up time ('' = none)}.
+ *          deliveries (5 fields each: id, body, attempt, token, readyAt or ''),
+ *          next wake-up time ('' = none)}.
  */
 export const CYCLE_LUA = `${COMMON_LUA}
 local max = tonumber(ARGV[1])
@@ -19,58 +21,69 @@ local max_deliveries = tonumber(ARGV[5])
 local default_ttl = tonumber(ARGV[6])
 local ns = tonumber(ARGV[7])
 local now = now_ms()
-local done = {}
-local codes = {}
+local done, codes, index = {}, {}, {}
 local need_wake = false
 local active = P .. 'active'
 
-for i = 0, ns - 1 do
-  local b = 8 + i * 5
-  local kind, id, token = ARGV[b], ARGV[b + 1], ARGV[b + 2]
-  local jk = P .. 'j:' .. id
-  local f = redis.call('HMGET', jk, 'tk', 'p', 'a', 'l', 'k', 't')
-  if not f[6] then
-    codes[#codes + 1] = -1
-  elseif f[1] ~= token then
-    codes[#codes + 1] = 0
-  else
-    codes[#codes + 1] = 1
-    redis.call('ZREM', active, id)
-    if kind == 'c' then
-      local ttl = job_ttl(f[4], default_ttl)
-      local kept = store_result(id, 'c', ARGV[b + 3], ttl, now, f[6], f[3])
-      redis.call('DEL', jk)
-      release_idem(id, f[5], kept and ttl or 0)
-      done[#done + 1] = id
-    elseif kind == 'd' then
-      bury(id, jk, ARGV[b + 3], now, job_ttl(f[4], default_ttl), f[6], f[3])
-      done[#done + 1] = id
-    elseif kind == 'r' then
-      local at = tonumber(ARGV[b + 4]) or now
-      redis.call('HDEL', jk, 'tk', 'n')
-      redis.call('HSET', jk, 'e', ARGV[b + 3])
-      if at > now then
-        redis.call('HSET', jk, 's', 'd', 'r', at)
-        redis.call('ZADD', P .. 'delayed', at, id)
+if ns > 0 then
+  local ids = {}
+  for i = 1, ns do ids[i] = ARGV[8 + (i - 1) * 5 + 1] end
+  local toks = redis.call('HMGET', TOK, unpack(ids))
+  local completed, metas_wanted = {}, {}
+  for i = 1, ns do
+    local b = 8 + (i - 1) * 5
+    local kind, id, token = ARGV[b], ids[i], ARGV[b + 2]
+    if toks[i] == token then
+      codes[i] = 1
+      if kind == 'c' then
+        completed[#completed + 1] = i
       else
-        redis.call('HSET', jk, 's', 'w', 'r', now)
-        push_waiting(id, f[2] or '0', false)
+        redis.call('ZREM', active, id)
+        redis.call('HDEL', TOK, id)
+        redis.call('HDEL', CON, id)
+        if kind == 'd' then
+          bury(id, ARGV[b + 3], now, default_ttl, index)
+          done[#done + 1] = id
+        else
+          local at = tonumber(ARGV[b + 4]) or now
+          if kind == 'r' then
+            redis.call('HSET', ERR, id, ARGV[b + 3])
+          else
+            -- requeue: handed back unrun, so this delivery does not count
+            if redis.call('HINCRBY', ATT, id, -1) < 0 then redis.call('HSET', ATT, id, 0) end
+          end
+          if at > now then
+            redis.call('ZADD', P .. 'delayed', at, id)
+          else
+            local h = job_header(id)
+            if h then
+              redis.call('HSET', READY, id, now)
+              push_waiting(id, h.p or '0', kind == 'q')
+            end
+          end
+          need_wake = true
+        end
       end
-      need_wake = true
+    elseif redis.call('EXISTS', P .. 'j:' .. id) == 1 then
+      codes[i] = 0
     else
-      -- requeue: handed back unrun, so the delivery does not count
-      local a = math.max(0, tonumber(f[3] or '1') - 1)
-      local at = tonumber(ARGV[b + 4]) or now
-      redis.call('HDEL', jk, 'tk', 'n')
-      if at > now then
-        redis.call('HSET', jk, 's', 'd', 'r', at, 'a', a)
-        redis.call('ZADD', P .. 'delayed', at, id)
-      else
-        redis.call('HSET', jk, 's', 'w', 'r', now, 'a', a)
-        push_waiting(id, f[2] or '0', true)
-      end
-      need_wake = true
+      codes[i] = -1
     end
+  end
+  if #completed > 0 then
+    local cids = {}
+    for k, i in ipairs(completed) do cids[k] = ids[i] end
+    local metas = {}
+    if redis.call('EXISTS', META) == 1 then metas = redis.call('HMGET', META, unpack(cids)) end
+    for k, i in ipairs(completed) do
+      local id = cids[k]
+      local ttl, ik = meta_of(metas[k], default_ttl)
+      local kept = store_result(id, 'c', ARGV[8 + (i - 1) * 5 + 3], ttl, now, index)
+      if ik then release_idem(id, ik, kept and ttl or 0) end
+      done[#done + 1] = id
+    end
+    batch('ZREM', active, cids)
+    forget(cids)
   end
 end
 
@@ -82,38 +95,42 @@ if max > 0 then
   local expired = redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)
   for _, id in ipairs(expired) do
     redis.call('ZREM', active, id)
-    local jk = P .. 'j:' .. id
-    local f = redis.call('HMGET', jk, 'a', 'm', 'p', 'l', 't')
-    if f[5] then
-      local a = tonumber(f[1] or '0')
-      local m = f[2] and tonumber(f[2])
-      redis.call('HDEL', jk, 'tk', 'n')
-      if a >= (m or max_deliveries) then
+    local h = job_header(id)
+    if h then
+      local a = tonumber(redis.call('HGET', ATT, id) or '0')
+      redis.call('HDEL', TOK, id)
+      redis.call('HDEL', CON, id)
+      if a >= (h.m or max_deliveries) then
         local err = cjson.encode({
           name = 'LeaseExpired',
           fault = 'LeaseExpired',
           retryable = false,
-          message = 'job ' .. id .. ' (' .. f[5] .. ') was delivered ' .. a ..
+          message = 'job ' .. id .. ' (' .. h.t .. ') was delivered ' .. a ..
             ' times and its lease expired each time: the worker running it died or hung'
         })
-        bury(id, jk, err, now, job_ttl(f[4], default_ttl), f[5], a)
+        bury(id, err, now, default_ttl, index)
         done[#done + 1] = id
       else
-        redis.call('HSET', jk, 's', 'w', 'r', now)
-        push_waiting(id, f[3] or '0', true)
+        redis.call('HSET', READY, id, now)
+        push_waiting(id, h.p or '0', true)
       end
     end
   end
 
-  local due = redis.call('ZRANGEBYSCORE', P .. 'delayed', '-inf', now, 'LIMIT', 0, math.max(1000, max))
-  for _, id in ipairs(due) do
-    redis.call('ZREM', P .. 'delayed', id)
-    local jk = P .. 'j:' .. id
-    local f = redis.call('HMGET', jk, 'p', 't')
-    if f[2] then
-      redis.call('HSET', jk, 's', 'w')
-      push_waiting(id, f[1] or '0', false)
+  local due = redis.call('ZRANGEBYSCORE', P .. 'delayed', '-inf', now, 'WITHSCORES', 'LIMIT', 0, math.max(1000, max))
+  if #due > 0 then
+    local ready = {}
+    for k = 1, #due, 2 do
+      local id = due[k]
+      local h = job_header(id)
+      if h then
+        push_waiting(id, h.p or '0', false)
+        ready[#ready + 1] = id
+        ready[#ready + 1] = due[k + 1]
+      end
+      redis.call('ZREM', P .. 'delayed', id)
     end
+    if #ready > 0 then batch('HSET', READY, ready) end
   end
 
   local got = 0
@@ -126,33 +143,45 @@ if max > 0 then
     local ids = redis.call('LPOP', lk, max - got)
     if (not ids) or redis.call('EXISTS', lk) == 0 then redis.call('ZREM', pri, lv) end
     if ids then
-      for _, id in ipairs(ids) do
-        local jk = P .. 'j:' .. id
-        local f = redis.call('HMGET', jk, 't', 'd', 'p', 'a', 'c', 'r', 'm', 'l', 'o')
-        if f[1] then
-          local a = tonumber(f[4] or '0') + 1
+      local keys = {}
+      for k, id in ipairs(ids) do keys[k] = P .. 'j:' .. id end
+      local bodies = redis.call('MGET', unpack(keys))
+      local atts = redis.call('HMGET', ATT, unpack(ids))
+      local readies = {}
+      if redis.call('EXISTS', READY) == 1 then readies = redis.call('HMGET', READY, unpack(ids)) end
+      local att_set, tok_set, con_set, lease_set, leased = {}, {}, {}, {}, {}
+      for k, id in ipairs(ids) do
+        local body = bodies[k]
+        if body then
+          local a = tonumber(atts[k] or '0') + 1
           seq = seq + 1
           local token = nonce .. seq
+          att_set[#att_set + 1] = id
+          att_set[#att_set + 1] = a
+          tok_set[#tok_set + 1] = id
+          tok_set[#tok_set + 1] = token
+          lease_set[#lease_set + 1] = deadline
+          lease_set[#lease_set + 1] = id
+          leased[#leased + 1] = id
           if consumer ~= '' then
-            redis.call('HSET', jk, 'a', a, 's', 'a', 'tk', token, 'n', consumer)
-          else
-            redis.call('HSET', jk, 'a', a, 's', 'a', 'tk', token)
+            con_set[#con_set + 1] = id
+            con_set[#con_set + 1] = consumer
           end
-          redis.call('ZADD', active, deadline, id)
           local n = #out
           out[n + 1] = id
-          out[n + 2] = f[1]
-          out[n + 3] = f[2]
-          out[n + 4] = f[3] or '0'
-          out[n + 5] = a
-          out[n + 6] = f[5]
-          out[n + 7] = f[6] or f[5]
-          out[n + 8] = f[7] or ''
-          out[n + 9] = f[8] or ''
-          out[n + 10] = f[9] or ''
-          out[n + 11] = token
+          out[n + 2] = body
+          out[n + 3] = a
+          out[n + 4] = token
+          out[n + 5] = readies[k] or ''
           got = got + 1
         end
+      end
+      if #leased > 0 then
+        batch('HSET', ATT, att_set)
+        batch('HSET', TOK, tok_set)
+        batch('ZADD', active, lease_set)
+        if #con_set > 0 then batch('HSET', CON, con_set) end
+        if #readies > 0 then batch('HDEL', READY, leased) end
       end
     end
   end
@@ -166,6 +195,7 @@ if max > 0 then
 end
 
 if need_wake then wake() end
+flush_results(index)
 announce(done)
 redis.call('ZREMRANGEBYSCORE', P .. 'results', '-inf', now)
 return {now, deadline, codes, out, tostring(next_wake)}

@@ -1,16 +1,20 @@
 import { COMMON_LUA } from "./common.ts";
 
-/** ARGV: offset, limit. Returns 8 fields per dead letter: id, t, d, a, m, e, f, o. */
+/** ARGV: offset, limit. Returns 5 fields per dead letter: id, body, attempt, error, failedAt. */
 export const LIST_DEAD_LUA = `${COMMON_LUA}
 local offset = tonumber(ARGV[1])
-local ids = redis.call('ZRANGE', P .. 'dead', offset, offset + tonumber(ARGV[2]) - 1)
+local dead = redis.call('ZRANGE', P .. 'dead', offset, offset + tonumber(ARGV[2]) - 1, 'WITHSCORES')
 local out = {}
-for _, id in ipairs(ids) do
-  local f = redis.call('HMGET', P .. 'j:' .. id, 't', 'd', 'a', 'm', 'e', 'f', 'o')
-  if f[1] then
+for k = 1, #dead, 2 do
+  local id = dead[k]
+  local body = redis.call('GET', P .. 'j:' .. id)
+  if body then
     local n = #out
     out[n + 1] = id
-    for i = 1, 7 do out[n + 1 + i] = f[i] or '' end
+    out[n + 2] = body
+    out[n + 3] = redis.call('HGET', ATT, id) or '0'
+    out[n + 4] = redis.call('HGET', ERR, id) or ''
+    out[n + 5] = dead[k + 1]
   end
 end
 return out
@@ -27,12 +31,12 @@ local now = now_ms()
 local count = 0
 for _, id in ipairs(ids) do
   if redis.call('ZREM', P .. 'dead', id) == 1 then
-    local jk = P .. 'j:' .. id
-    local pri = redis.call('HGET', jk, 'p') or '0'
-    if redis.call('EXISTS', jk) == 1 then
-      redis.call('HDEL', jk, 'e', 'f', 'tk', 'n')
-      redis.call('HSET', jk, 's', 'w', 'a', 0, 'c', now, 'r', now)
-      push_waiting(id, pri, false)
+    local h = job_header(id)
+    if h then
+      redis.call('HDEL', ERR, id)
+      redis.call('HDEL', ATT, id)
+      redis.call('HSET', READY, id, now)
+      push_waiting(id, h.p or '0', false)
       redis.call('DEL', P .. 'r:' .. id)
       redis.call('ZREM', P .. 'results', id)
       count = count + 1
@@ -50,9 +54,8 @@ if #ids == 0 then ids = redis.call('ZRANGE', P .. 'dead', 0, -1) end
 local count = 0
 for _, id in ipairs(ids) do
   if redis.call('ZREM', P .. 'dead', id) == 1 then
-    local jk = P .. 'j:' .. id
-    local ik = redis.call('HGET', jk, 'k')
-    redis.call('DEL', jk)
+    local _, ik = meta_of(redis.call('HGET', META, id), 0)
+    forget({id})
     if ik then
       local ttl = redis.call('PTTL', P .. 'r:' .. id)
       release_idem(id, ik, ttl > 0 and ttl or 0)

@@ -1,16 +1,25 @@
 import { COMMON_LUA } from "./common.ts";
 
 /**
- * ARGV: id. Returns {'j', t, s, a, m, p, r, c, o} for a held job, {'r', status, at, t, a}
- * for a settled one whose result is kept, or {} when neither exists.
+ * ARGV: id. Returns {'j', body, state (w|d|a|x), attempt, runAt or ''} for a held job,
+ * {'r', result} for a settled one whose result is kept, or {} when neither exists.
  */
 export const GET_JOB_LUA = `${COMMON_LUA}
 local id = ARGV[1]
-local f = redis.call('HMGET', P .. 'j:' .. id, 't', 's', 'a', 'm', 'p', 'r', 'c', 'o')
-if f[1] then
-  return {'j', f[1], f[2] or 'w', f[3] or '0', f[4] or '', f[5] or '0', f[6] or f[7], f[7], f[8] or ''}
+local body = redis.call('GET', P .. 'j:' .. id)
+if body then
+  local state, run_at = 'w', redis.call('HGET', READY, id) or ''
+  if redis.call('HEXISTS', TOK, id) == 1 then
+    state = 'a'
+  elseif redis.call('ZSCORE', P .. 'dead', id) then
+    state = 'x'
+  else
+    local at = redis.call('ZSCORE', P .. 'delayed', id)
+    if at then state = 'd'; run_at = at end
+  end
+  return {'j', body, state, redis.call('HGET', ATT, id) or '0', run_at}
 end
-local r = redis.call('HMGET', P .. 'r:' .. id, 's', 'at', 't', 'a')
-if r[1] then return {'r', r[1], r[2], r[3] or '', r[4] or '0'} end
+local r = redis.call('GET', P .. 'r:' .. id)
+if r then return {'r', r} end
 return {}
 `;

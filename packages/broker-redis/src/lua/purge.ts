@@ -7,29 +7,43 @@ import { COMMON_LUA } from "./common.ts";
  */
 export const PURGE_LUA = `${COMMON_LUA}
 local budget = tonumber(ARGV[1])
-local removed = 0
-local function drop(id)
-  local jk = P .. 'j:' .. id
-  local ik = redis.call('HGET', jk, 'k')
-  if ik and redis.call('GET', P .. 'i:' .. ik) == id then redis.call('DEL', P .. 'i:' .. ik) end
-  removed = removed + redis.call('DEL', jk)
+local gone = {}
+local function drop(ids)
+  if #ids == 0 then return end
+  if redis.call('EXISTS', META) == 1 then
+    local metas = redis.call('HMGET', META, unpack(ids))
+    for k, id in ipairs(ids) do
+      local _, ik = meta_of(metas[k], 0)
+      release_idem(id, ik, 0)
+    end
+  end
+  for _, id in ipairs(ids) do gone[#gone + 1] = id end
 end
 for _, pri in ipairs(redis.call('ZRANGE', P .. 'pri', 0, -1)) do
   if budget <= 0 then break end
   local lk = P .. 'w:' .. pri
   local ids = redis.call('LPOP', lk, budget)
   if ids then
-    for _, id in ipairs(ids) do drop(id) end
+    drop(ids)
     budget = budget - #ids
   end
   if redis.call('EXISTS', lk) == 0 then redis.call('ZREM', P .. 'pri', pri) end
 end
 if budget > 0 then
   local ids = redis.call('ZRANGE', P .. 'delayed', 0, budget - 1)
-  for _, id in ipairs(ids) do
-    drop(id)
-    redis.call('ZREM', P .. 'delayed', id)
+  if #ids > 0 then
+    drop(ids)
+    batch('ZREM', P .. 'delayed', ids)
   end
+end
+local removed = 0
+if #gone > 0 then
+  local keys = {}
+  for i, id in ipairs(gone) do keys[i] = P .. 'j:' .. id end
+  for i = 1, #keys, 4000 do
+    removed = removed + redis.call('DEL', unpack(keys, i, math.min(i + 3999, #keys)))
+  end
+  forget(gone)
 end
 local more = redis.call('EXISTS', P .. 'pri') + redis.call('EXISTS', P .. 'delayed')
 return {removed, more}
