@@ -1,0 +1,124 @@
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { waitFor } from "@platoon/testkit";
+import { afterEach, describe, expect, it } from "vitest";
+import { ThreadExecutor } from "../src/index.ts";
+import { faultOf, fixtureTasks, startWith, sum, tsTasks, valueOf } from "./helpers.ts";
+
+const open: ThreadExecutor[] = [];
+function pool(options: ConstructorParameters<typeof ThreadExecutor>[0] = {}) {
+  const executor = new ThreadExecutor({ size: 2, ...options });
+  open.push(executor);
+  return executor;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((e) => e.close()));
+});
+
+describe("ThreadExecutor", () => {
+  it("loads a TypeScript tasks module", async () => {
+    const executor = pool();
+    const { codec, manifest, run } = await startWith(executor, tsTasks);
+    expect(Object.keys(manifest)).toContain("norm");
+    expect(await valueOf(codec, await run("norm", { x: 3, y: 4 }))).toBe(5);
+  });
+
+  it("kills a thread whose heap passes maxMemoryMb: MemoryLimitExceeded, then recovers", async () => {
+    const executor = pool({ maxMemoryMb: 64, memoryCheckIntervalMs: 50 });
+    const { codec, run } = await startWith(executor, fixtureTasks);
+    const outcome = await run("leak", { mb: 8, maxMb: 2048 });
+    expect(faultOf(outcome)).toBe("MemoryLimitExceeded");
+    if (outcome.status === "error") expect(outcome.error.retryable).toBe(true);
+    expect(sum(executor, "memoryKills")).toBe(1);
+    expect(await valueOf(codec, await run("add1", 1))).toBe(2);
+  }, 30_000);
+
+  it("terminates a task that ignores SIGTERM and loops at its deadline", async () => {
+    const executor = pool({ size: 1 });
+    const { codec, run } = await startWith(executor, fixtureTasks);
+    const outcome = await run("stubborn", null, { deadline: Date.now() + 200 });
+    expect(faultOf(outcome)).toBe("TaskTimedOut");
+    expect(await valueOf(codec, await run("add1", 1))).toBe(2);
+    expect(executor.stats().workers[0]).toMatchObject({ timeouts: 1, restarts: 1 });
+  }, 30_000);
+
+  it("gives every job in flight on a dying thread an outcome", async () => {
+    const executor = pool({ size: 1 });
+    const { run } = await startWith(executor, fixtureTasks);
+    const jobs = Array.from({ length: 300 }, (_, i) =>
+      i === 150 ? run("exit", { code: 7 }) : run("add1", i),
+    );
+    const outcomes = await Promise.all(jobs);
+    const ok = outcomes.filter((o) => o.status === "ok").length;
+    const crashed = outcomes.filter((o) => faultOf(o) === "WorkerCrashed").length;
+    expect(ok + crashed).toBe(300);
+    expect(crashed).toBeGreaterThanOrEqual(1);
+    expect(faultOf(outcomes[150]!)).toBe("WorkerCrashed");
+  }, 30_000);
+
+  it("replaces a thread that dies of an uncaught error outside any task", async () => {
+    const executor = pool({ size: 1 });
+    const { codec, run } = await startWith(executor, tsTasks);
+    expect(await valueOf(codec, await run("throwLater", null))).toBe("returned first");
+    await waitFor(() => sum(executor, "crashes") === 1, { what: "the crash", timeoutMs: 10_000 });
+    expect(await valueOf(codec, await run("norm", { x: 0, y: 2 }))).toBe(2);
+  }, 30_000);
+
+  it("recycles a thread after maxTasksPerWorker tasks", async () => {
+    const executor = pool({ size: 1, maxTasksPerWorker: 5 });
+    const { codec, run } = await startWith(executor, fixtureTasks);
+    for (let i = 0; i < 12; i++) expect(await valueOf(codec, await run("add1", i))).toBe(i + 1);
+    expect(sum(executor, "restarts")).toBe(2);
+    expect(sum(executor, "crashes")).toBe(0);
+  }, 30_000);
+
+  it("runs the init hook once per thread with the parent's data", async () => {
+    const executor = pool({ init: { data: { region: "eu" } } });
+    const { codec, run } = await startWith(executor, fixtureTasks);
+    const seen = (await valueOf(codec, await run("initData", null))) as {
+      data: unknown;
+      workerId: number;
+    };
+    expect(seen.data).toEqual({ region: "eu" });
+    expect([1, 2]).toContain(seen.workerId);
+  });
+
+  it("backs off when respawned threads keep failing to load, and recovers", async () => {
+    const flag = join(tmpdir(), `platoon-fail-${process.pid}-${Date.now()}`);
+    process.env.PLATOON_TEST_FAIL_FLAG = flag;
+    try {
+      const executor = pool({ size: 1, respawnDelayMs: 50 });
+      const { codec, run } = await startWith(executor, tsTasks);
+      writeFileSync(flag, "");
+      expect(faultOf(await run("exit", { code: 1 }))).toBe("WorkerCrashed");
+      const pending = run("norm", { x: 1, y: 0 });
+      await waitFor(() => sum(executor, "restarts") >= 3, { what: "respawns", timeoutMs: 10_000 });
+      // Backoff doubles (50, 100, 200 ms…): no respawn storm.
+      expect(sum(executor, "restarts")).toBeLessThan(8);
+      rmSync(flag);
+      expect(await valueOf(codec, await pending)).toBe(1);
+    } finally {
+      rmSync(flag, { force: true });
+      delete process.env.PLATOON_TEST_FAIL_FLAG;
+    }
+  }, 30_000);
+
+  it("reports stats per thread", async () => {
+    const executor = pool();
+    const { run } = await startWith(executor, fixtureTasks);
+    await Promise.all(Array.from({ length: 100 }, (_, i) => run("fib", 15 + (i % 3))));
+    await run("fail", { message: "x" });
+    const stats = executor.stats();
+    expect(stats.kind).toBe("thread");
+    expect(stats.queued).toBe(0);
+    expect(stats.workers.map((w) => w.id)).toEqual([1, 2]);
+    expect(sum(executor, "tasks")).toBe(101);
+    expect(stats.workers.reduce((n, w) => n + w.failures, 0)).toBe(1);
+    for (const w of stats.workers) {
+      expect(w.state).toBe("idle");
+      expect(w.taskTime.p99Ms).toBeGreaterThanOrEqual(w.taskTime.p50Ms);
+      expect(w.heapMb).toBeGreaterThan(0);
+    }
+  });
+});
