@@ -29,7 +29,7 @@ export async function startWith(executor: Executor, tasksModule: string) {
   return { codec, manifest, run };
 }
 
-export async function valueOf(codec: Codec, outcome: ExecuteOutcome): Promise<unknown> {
+export async function decoded(codec: Codec, outcome: ExecuteOutcome): Promise<unknown> {
   if (outcome.status !== "ok") throw new Error(`expected ok, got ${JSON.stringify(outcome)}`);
   return codec.decode(outcome.result);
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { waitFor } from "@platoon/testkit";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ProcessExecutor, type ProcessExecutorOptions } from "../src/index.ts";
-import { faultOf, fixtureTasks, startWith, sum, tsTasks, valueOf } from "./helpers.ts";
+import { decoded, faultOf, fixtureTasks, startWith, sum, tsTasks } from "./helpers.ts";
 
 const open: ProcessExecutor[] = [];
 function pool(options: ProcessExecutorOptions = {}) {
@@ -22,13 +22,13 @@ describe("ProcessExecutor", () => {
     const executor = pool();
     const { codec, manifest, run } = await startWith(executor, tsTasks);
     expect(Object.keys(manifest)).toContain("norm");
-    expect(await valueOf(codec, await run("norm", { x: 3, y: 4 }))).toBe(5);
+    expect(await decoded(codec, await run("norm", { x: 3, y: 4 }))).toBe(5);
   });
 
   it("turns a SIGKILL from outside into WorkerCrashed and respawns", async () => {
     const executor = pool({ size: 1 });
     const { codec, run } = await startWith(executor, fixtureTasks);
-    const pid = ((await valueOf(codec, await run("whoami", null))) as { pid: number }).pid;
+    const pid = ((await decoded(codec, await run("whoami", null))) as { pid: number }).pid;
     expect(executor.stats().workers[0]!.pid).toBe(pid);
     const running = run("nap", { ms: 20_000 });
     await waitFor(() => executor.stats().workers[0]!.state === "busy", { what: "busy" });
@@ -36,7 +36,7 @@ describe("ProcessExecutor", () => {
     const outcome = await running;
     expect(faultOf(outcome)).toBe("WorkerCrashed");
     if (outcome.status === "error") expect(outcome.error.message).toContain("SIGKILL");
-    const next = ((await valueOf(codec, await run("whoami", null))) as { pid: number }).pid;
+    const next = ((await decoded(codec, await run("whoami", null))) as { pid: number }).pid;
     expect(next).not.toBe(pid);
     expect(executor.stats().workers[0]).toMatchObject({ crashes: 1, restarts: 1 });
   }, 30_000);
@@ -46,7 +46,7 @@ describe("ProcessExecutor", () => {
     const { codec, run } = await startWith(executor, fixtureTasks);
     const outcome = await run("stubborn", null, { deadline: Date.now() + 300 });
     expect(faultOf(outcome)).toBe("TaskTimedOut");
-    expect(await valueOf(codec, await run("add1", 1))).toBe(2);
+    expect(await decoded(codec, await run("add1", 1))).toBe(2);
     expect(executor.stats().workers[0]).toMatchObject({ timeouts: 1, restarts: 1 });
   }, 30_000);
 
@@ -66,7 +66,7 @@ describe("ProcessExecutor", () => {
     const outcome = await started.run("leak", { mb: 8, maxMb: 3000 });
     expect(faultOf(outcome)).toBe("MemoryLimitExceeded");
     expect(sum(tight, "memoryKills")).toBe(1);
-    expect(await valueOf(started.codec, await started.run("add1", 1))).toBe(2);
+    expect(await decoded(started.codec, await started.run("add1", 1))).toBe(2);
     void codec;
   }, 40_000);
 
@@ -95,7 +95,7 @@ describe("ProcessExecutor", () => {
     });
     const executor = pool({ size: 1 });
     const { codec, run } = await startWith(executor, fixtureTasks);
-    expect(await valueOf(codec, await run("print", 7))).toBe(7);
+    expect(await decoded(codec, await run("print", 7))).toBe(7);
     await waitFor(() => lines.join("").includes("[process-1] print-task stderr 7"), {
       what: "stderr line",
     });
@@ -113,7 +113,7 @@ describe("ProcessExecutor", () => {
       execArgv: ["--max-old-space-size=300"],
     });
     const { codec, run } = await startWith(executor, tsTasks);
-    const info = (await valueOf(codec, await run("envInfo", null))) as {
+    const info = (await decoded(codec, await run("envInfo", null))) as {
       cwd: string;
       marker: string;
       execArgv: string[];
@@ -128,15 +128,15 @@ describe("ProcessExecutor", () => {
   it("replaces a process that dies of an uncaught error outside any task", async () => {
     const executor = pool({ size: 1, output: "ignore" });
     const { codec, run } = await startWith(executor, tsTasks);
-    expect(await valueOf(codec, await run("throwLater", null))).toBe("returned first");
+    expect(await decoded(codec, await run("throwLater", null))).toBe("returned first");
     await waitFor(() => sum(executor, "crashes") === 1, { what: "the crash", timeoutMs: 10_000 });
-    expect(await valueOf(codec, await run("norm", { x: 0, y: 2 }))).toBe(2);
+    expect(await decoded(codec, await run("norm", { x: 0, y: 2 }))).toBe(2);
   }, 30_000);
 
   it("runs the init hook once per process with the parent's data", async () => {
     const executor = pool({ init: { data: { region: "eu" } } });
     const { codec, run } = await startWith(executor, fixtureTasks);
-    const seen = (await valueOf(codec, await run("initData", null))) as {
+    const seen = (await decoded(codec, await run("initData", null))) as {
       data: unknown;
       workerId: number;
     };
@@ -149,7 +149,7 @@ describe("ProcessExecutor", () => {
     const { codec, run } = await startWith(executor, fixtureTasks);
     const pids = new Set<number>();
     for (let i = 0; i < 12; i++) {
-      pids.add(((await valueOf(codec, await run("whoami", null))) as { pid: number }).pid);
+      pids.add(((await decoded(codec, await run("whoami", null))) as { pid: number }).pid);
     }
     expect(pids.size).toBe(3);
     expect(sum(executor, "crashes")).toBe(0);
@@ -171,7 +171,7 @@ describe("ProcessExecutor", () => {
       await waitFor(() => sum(executor, "restarts") >= 3, { what: "respawns", timeoutMs: 15_000 });
       expect(sum(executor, "restarts")).toBeLessThan(8);
       rmSync(flag);
-      expect(await valueOf(codec, await pending)).toBe(1);
+      expect(await decoded(codec, await pending)).toBe(1);
     } finally {
       rmSync(flag, { force: true });
     }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { waitFor } from "@platoon/testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { ThreadExecutor } from "../src/index.ts";
-import { faultOf, fixtureTasks, startWith, sum, tsTasks, valueOf } from "./helpers.ts";
+import { decoded, faultOf, fixtureTasks, startWith, sum, tsTasks } from "./helpers.ts";
 
 const open: ThreadExecutor[] = [];
 function pool(options: ConstructorParameters<typeof ThreadExecutor>[0] = {}) {
@@ -21,7 +21,7 @@ describe("ThreadExecutor", () => {
     const executor = pool();
     const { codec, manifest, run } = await startWith(executor, tsTasks);
     expect(Object.keys(manifest)).toContain("norm");
-    expect(await valueOf(codec, await run("norm", { x: 3, y: 4 }))).toBe(5);
+    expect(await decoded(codec, await run("norm", { x: 3, y: 4 }))).toBe(5);
   });
 
   it("kills a thread whose heap passes maxMemoryMb: MemoryLimitExceeded, then recovers", async () => {
@@ -31,7 +31,7 @@ describe("ThreadExecutor", () => {
     expect(faultOf(outcome)).toBe("MemoryLimitExceeded");
     if (outcome.status === "error") expect(outcome.error.retryable).toBe(true);
     expect(sum(executor, "memoryKills")).toBe(1);
-    expect(await valueOf(codec, await run("add1", 1))).toBe(2);
+    expect(await decoded(codec, await run("add1", 1))).toBe(2);
   }, 30_000);
 
   it("terminates a task that ignores SIGTERM and loops at its deadline", async () => {
@@ -39,7 +39,7 @@ describe("ThreadExecutor", () => {
     const { codec, run } = await startWith(executor, fixtureTasks);
     const outcome = await run("stubborn", null, { deadline: Date.now() + 200 });
     expect(faultOf(outcome)).toBe("TaskTimedOut");
-    expect(await valueOf(codec, await run("add1", 1))).toBe(2);
+    expect(await decoded(codec, await run("add1", 1))).toBe(2);
     expect(executor.stats().workers[0]).toMatchObject({ timeouts: 1, restarts: 1 });
   }, 30_000);
 
@@ -60,15 +60,15 @@ describe("ThreadExecutor", () => {
   it("replaces a thread that dies of an uncaught error outside any task", async () => {
     const executor = pool({ size: 1 });
     const { codec, run } = await startWith(executor, tsTasks);
-    expect(await valueOf(codec, await run("throwLater", null))).toBe("returned first");
+    expect(await decoded(codec, await run("throwLater", null))).toBe("returned first");
     await waitFor(() => sum(executor, "crashes") === 1, { what: "the crash", timeoutMs: 10_000 });
-    expect(await valueOf(codec, await run("norm", { x: 0, y: 2 }))).toBe(2);
+    expect(await decoded(codec, await run("norm", { x: 0, y: 2 }))).toBe(2);
   }, 30_000);
 
   it("recycles a thread after maxTasksPerWorker tasks", async () => {
     const executor = pool({ size: 1, maxTasksPerWorker: 5 });
     const { codec, run } = await startWith(executor, fixtureTasks);
-    for (let i = 0; i < 12; i++) expect(await valueOf(codec, await run("add1", i))).toBe(i + 1);
+    for (let i = 0; i < 12; i++) expect(await decoded(codec, await run("add1", i))).toBe(i + 1);
     expect(sum(executor, "restarts")).toBe(2);
     expect(sum(executor, "crashes")).toBe(0);
   }, 30_000);
@@ -76,7 +76,7 @@ describe("ThreadExecutor", () => {
   it("runs the init hook once per thread with the parent's data", async () => {
     const executor = pool({ init: { data: { region: "eu" } } });
     const { codec, run } = await startWith(executor, fixtureTasks);
-    const seen = (await valueOf(codec, await run("initData", null))) as {
+    const seen = (await decoded(codec, await run("initData", null))) as {
       data: unknown;
       workerId: number;
     };
@@ -97,7 +97,7 @@ describe("ThreadExecutor", () => {
       // Backoff doubles (50, 100, 200 ms…): no respawn storm.
       expect(sum(executor, "restarts")).toBeLessThan(8);
       rmSync(flag);
-      expect(await valueOf(codec, await pending)).toBe(1);
+      expect(await decoded(codec, await pending)).toBe(1);
     } finally {
       rmSync(flag, { force: true });
       delete process.env.PLATOON_TEST_FAIL_FLAG;
