@@ -21,7 +21,7 @@ serveWorker({
     return { heapMb: process.memoryUsage().heapUsed / MB };
   },
   exit() {
-    port.close();
+    (port as { close?: () => void }).close?.();
     process.exit(0);
   },
 });
