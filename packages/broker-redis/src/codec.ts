@@ -38,11 +38,12 @@ export function num(value: Reply | undefined): number {
  * a waiting job small. `p` is a string so Lua names the priority's list exactly as we do.
  */
 interface Header {
+  l?: number;
+  k?: string;
   t: string;
   c: number;
   p?: string;
   m?: number;
-  l?: number;
   b?: BackoffSpec;
   x?: number;
   tr?: string;
@@ -52,10 +53,14 @@ const NEWLINE = 10;
 
 /** One job as its immutable stored string: header JSON, newline, payload. */
 export function packJob(job: NewJob, now: number): Buffer {
-  const h: Header = { t: job.task, c: job.createdAt ?? now };
+  // l and k first: Lua finds them with a prefix match (see meta_from_body).
+  const h: Header = {} as Header;
+  if (job.resultTtlMs !== undefined) h.l = Math.max(0, Math.floor(job.resultTtlMs));
+  if (job.idempotencyKey !== undefined) h.k = job.idempotencyKey;
+  h.t = job.task;
+  h.c = job.createdAt ?? now;
   if (job.priority !== undefined && job.priority !== 0) h.p = String(Number(job.priority));
   if (job.maxAttempts !== undefined) h.m = job.maxAttempts;
-  if (job.resultTtlMs !== undefined) h.l = job.resultTtlMs;
   if (job.backoff !== undefined) h.b = job.backoff;
   if (job.timeoutMs !== undefined) h.x = job.timeoutMs;
   if (job.traceId !== undefined) h.tr = job.traceId;
@@ -76,17 +81,14 @@ function unpackJob(body: Buffer): { h: Header; payload: Uint8Array } {
   };
 }
 
-/** The 6 ARGV fields per job that enqueue_jobs reads. */
+/** The 5 ARGV fields per job that enqueue_jobs reads. */
 export function pushJobArgs(out: (string | number | Buffer)[], job: NewJob, now: number): void {
-  const ttl = job.resultTtlMs === undefined ? "" : String(Math.max(0, Math.floor(job.resultTtlMs)));
-  const ik = job.idempotencyKey ?? "";
   out.push(
     job.id,
     packJob(job, now),
     job.priority === undefined || job.priority === 0 ? "0" : String(Number(job.priority)),
     job.runAt === undefined ? "" : Math.floor(job.runAt),
-    ttl === "" && ik === "" ? "" : `${ttl}|${ik}`,
-    ik,
+    job.idempotencyKey ?? "",
   );
 }
 
@@ -108,7 +110,8 @@ export function pushSettlementArgs(out: (string | number | Buffer)[], s: Settlem
   let runAt: string | number = "";
   switch (s.kind) {
     case "complete":
-      data = toBuffer(s.result);
+      // An empty result as "" keeps ioredis on its faster all-string path.
+      data = s.result.byteLength === 0 ? "" : toBuffer(s.result);
       break;
     case "retry":
       data = JSON.stringify(s.error);
@@ -121,17 +124,33 @@ export function pushSettlementArgs(out: (string | number | Buffer)[], s: Settlem
       if (s.runAt !== undefined) runAt = Math.floor(s.runAt);
       break;
   }
-  out.push(KIND[s.kind], s.id, s.token, data, runAt);
+  out.push(KIND[s.kind], s.id, nonceOf(s.token), data, runAt);
 }
 
-/** 5 fields per delivery, as the cycle script returns them: id, body, attempt, token, readyAt. */
-export function decodeDeliveries(queue: string, flat: Reply[], deadline: number): Delivery[] {
-  const out: Delivery[] = new Array(flat.length / 5);
-  for (let i = 0, j = 0; i < flat.length; i += 5, j++) {
+/**
+ * A lease token is the reserve call's nonce (what Redis stores and checks) followed by the
+ * job id, so every delivery's token differs; only the nonce goes back to Redis.
+ */
+export const NONCE_LENGTH = 16;
+
+export function nonceOf(token: string): string {
+  return token.length > NONCE_LENGTH ? token.slice(0, NONCE_LENGTH) : token;
+}
+
+/** 4 fields per delivery, as the cycle script returns them: id, body, attempt, readyAt. */
+export function decodeDeliveries(
+  queue: string,
+  flat: Reply[],
+  deadline: number,
+  nonce: string,
+): Delivery[] {
+  const out: Delivery[] = new Array(flat.length / 4);
+  for (let i = 0, j = 0; i < flat.length; i += 4, j++) {
     const { h, payload } = unpackJob(flat[i + 1] as Buffer);
-    const ready = flat[i + 4];
+    const ready = flat[i + 3];
+    const id = str(flat[i]);
     const d: Delivery = {
-      id: str(flat[i]),
+      id,
       queue,
       task: h.t,
       payload,
@@ -139,7 +158,7 @@ export function decodeDeliveries(queue: string, flat: Reply[], deadline: number)
       attempt: num(flat[i + 2]),
       createdAt: h.c,
       readyAt: ready === null || (ready as Buffer).length === 0 ? h.c : num(ready),
-      token: str(flat[i + 3]),
+      token: nonce + id,
       leaseDeadline: deadline,
     };
     if (h.m !== undefined) d.maxAttempts = h.m;

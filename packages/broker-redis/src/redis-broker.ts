@@ -24,6 +24,8 @@ import {
   decodeDeliveries,
   decodeResult,
   jobHeader,
+  NONCE_LENGTH,
+  nonceOf,
   num,
   pushJobArgs,
   pushSettlementArgs,
@@ -68,8 +70,13 @@ const EMPTY_RESERVE: ReserveOptions = { max: 0, leaseMs: 0 };
 const SETTLE_CHUNK = 2_000;
 const ENQUEUE_CHUNK = 2_000;
 
+/** 8 random base-36 characters: tells this broker's lease tokens from every other's. */
 function randomId(): string {
-  return Math.random().toString(36).slice(2, 10) + Date.now().toString(36).slice(-4);
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  let out = "";
+  for (const b of bytes) out += (b % 36).toString(36);
+  return out;
 }
 
 /**
@@ -204,7 +211,7 @@ export class RedisBroker implements Broker {
     this.#open();
     if (leases.length === 0) return [];
     const args: Arg[] = [Math.max(1, Math.floor(leaseMs))];
-    for (const l of leases) args.push(l.id, l.token);
+    for (const l of leases) args.push(l.id, nonceOf(l.token));
     const reply = (await this.#retry("extend", () =>
       this.#run("platoonExtend", this.keys.queue(queue), args),
     )) as [number, number[]];
@@ -552,10 +559,11 @@ export class RedisBroker implements Broker {
     options: ReserveOptions,
   ): Promise<{ settled: SettleResult[]; deliveries: Delivery[]; nextWake: number | undefined }> {
     const max = Math.max(0, Math.floor(options.max));
+    const nonce = this.#nextNonce();
     const args: Arg[] = [
       max,
       Math.max(1, Math.floor(options.leaseMs)),
-      `${this.#id}.${(++this.#nonce).toString(36)}.`,
+      nonce,
       options.consumer ?? "",
       this.#maxDeliveries,
       this.#defaultTtl,
@@ -578,7 +586,7 @@ export class RedisBroker implements Broker {
     const w = str(wake);
     return {
       settled,
-      deliveries: flat.length > 0 ? decodeDeliveries(queue, flat, num(deadline)) : [],
+      deliveries: flat.length > 0 ? decodeDeliveries(queue, flat, num(deadline), nonce) : [],
       nextWake: w === "" ? undefined : Number(w),
     };
   }
@@ -651,6 +659,12 @@ export class RedisBroker implements Broker {
         await sleep(Math.min(25 * attempt, 500));
       }
     }
+  }
+
+  /** NONCE_LENGTH characters: this broker's random id, then a call counter. */
+  #nextNonce(): string {
+    const n = (++this.#nonce).toString(36);
+    return `${this.#id}${n.padStart(NONCE_LENGTH - this.#id.length, "0")}`.slice(-NONCE_LENGTH);
   }
 
   #open(): void {

@@ -13,7 +13,7 @@ if redis.call('ZREM', P .. 'delayed', id) == 0 then
   if redis.call('EXISTS', lk) == 0 then redis.call('ZREM', P .. 'pri', pri) end
 end
 local now = now_ms()
-local ttl, ik = meta_of(redis.call('HGET', META, id), tonumber(ARGV[2]))
+local ttl, ik = meta_of(job_meta(id), tonumber(ARGV[2]))
 local index = {}
 local kept = store_result(id, 'x', '', ttl, now, index)
 flush_results(index)

@@ -3,13 +3,15 @@
  * (`{platoon:q}:`); all other keys are derived from it, so they share its hash slot.
  *
  * A job is one immutable string `j:<id>`: a JSON header, a newline, the payload bytes.
- * What changes while it moves lives in per-queue hashes keyed by job id (att, tok, con,
- * ready, err, meta), so the hot paths touch many jobs with one HMGET/HSET/ZADD each
- * instead of several commands per job. See the README for the full layout.
+ * The header starts with its result ttl ("l") and idempotency key ("k") when it has them,
+ * so Lua reads those with a prefix match. What changes while a job moves lives in
+ * per-queue hashes keyed by job id (att, tok, con, ready, err), so the hot paths touch
+ * many jobs with one HMGET/HSET/ZADD each instead of several commands per job. See the
+ * README for the full layout.
  */
 export const COMMON_LUA = `
 local P = KEYS[1]
-local ATT, TOK, CON, READY, ERR, META = P .. 'att', P .. 'tok', P .. 'con', P .. 'ready', P .. 'err', P .. 'meta'
+local ATT, TOK, CON, READY, ERR = P .. 'att', P .. 'tok', P .. 'con', P .. 'ready', P .. 'err'
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -58,12 +60,44 @@ local function push_waiting(id, pri, front)
   redis.call('ZADD', P .. 'pri', -tonumber(pri), pri)
 end
 
--- meta: '<resultTtlMs>|<idempotencyKey>', present only when the job set either.
+-- '<resultTtlMs>|<idempotencyKey>' from a job body, '' when it has neither (most jobs):
+-- a prefix match, and a JSON decode only for idempotent jobs.
+local function meta_from_body(body)
+  local ttl = string.match(body, '^{"l":(%d+)')
+  local has_k = string.find(body, '^{"k":') or (ttl and string.find(body, '^{"l":%d+,"k":'))
+  if not ttl and not has_k then return '' end
+  local ik = ''
+  if has_k then ik = header(body).k end
+  return (ttl or '') .. '|' .. ik
+end
+
 local function meta_of(m, default_ttl)
-  if not m then return default_ttl, nil end
+  if not m or m == '' then return default_ttl, nil end
   local ttl, ik = string.match(m, '^([^|]*)|(.*)$')
   if ik == '' then ik = nil end
   return tonumber(ttl) or default_ttl, ik
+end
+
+-- While a job is leased the tok hash holds '<token>|<attempt>|<meta>': the settle that
+-- checks the token learns the attempt, ttl and idempotency key in the same read, and
+-- reserve writes one hash per batch. att holds the attempt only while a job is not leased
+-- (after a retry, requeue, expiry or dead-lettering).
+local function token_matches(stored, token)
+  if not stored or string.sub(stored, 1, #token + 1) ~= token .. '|' then return false end
+  local a, meta = string.match(stored, '^[^|]*|(%d+)|(.*)$')
+  return true, tonumber(a), meta
+end
+
+local function lease_attempt(id)
+  local stored = redis.call('HGET', TOK, id)
+  if not stored then return tonumber(redis.call('HGET', ATT, id) or '0') end
+  return tonumber(string.match(stored, '^[^|]*|(%d+)|'))
+end
+
+local function job_meta(id)
+  local body = redis.call('GET', P .. 'j:' .. id)
+  if not body then return '' end
+  return meta_from_body(body)
 end
 
 -- A final result, kept ttl ms: '<status><settledAt>|<value>'. Status c completed
@@ -94,17 +128,18 @@ local function forget(ids)
   local keys = {}
   for i, id in ipairs(ids) do keys[i] = P .. 'j:' .. id end
   del_all(keys)
-  for _, h in ipairs({ATT, TOK, CON, READY, ERR, META}) do batch('HDEL', h, ids) end
+  for _, h in ipairs({ATT, TOK, CON, READY, ERR}) do batch('HDEL', h, ids) end
 end
 
 -- Dead letter: the job stays, its error goes to err, its id into the dead set (scored by
 -- when it failed); the failed result is kept like any other.
-local function bury(id, err, now, default_ttl, index)
+local function bury(id, err, now, default_ttl, index, attempt)
+  redis.call('HSET', ATT, id, attempt)
   redis.call('HDEL', TOK, id)
   redis.call('HDEL', CON, id)
   redis.call('HSET', ERR, id, err)
   redis.call('ZADD', P .. 'dead', now, id)
-  local ttl = meta_of(redis.call('HGET', META, id), default_ttl)
+  local ttl = meta_of(job_meta(id), default_ttl)
   store_result(id, 'f', err, ttl, now, index)
 end
 
@@ -112,15 +147,15 @@ local function announce(done)
   if #done > 0 then redis.call('PUBLISH', P .. 'done', cjson.encode(done)) end
 end
 
--- Enqueues n jobs whose fields start at ARGV[base], 6 per job: id, body, priority,
--- runAt ('' = now), meta ('' = none), idempotency key ('' = none). Appends id, code to
+-- Enqueues n jobs whose fields start at ARGV[base], 5 per job: id, body, priority,
+-- runAt ('' = now), idempotency key ('' = none). Appends id, code to
 -- out: 0 new, 1 idempotent duplicate (id = the first job's), 2 the id is already taken.
 local function enqueue_jobs(base, n, now, out)
-  local by_pri, pris, metas, delayed = {}, {}, {}, {}
+  local by_pri, pris, delayed = {}, {}, {}
   local woke = false
   for i = 0, n - 1 do
-    local b = base + i * 6
-    local id, ik = ARGV[b], ARGV[b + 5]
+    local b = base + i * 5
+    local id, ik = ARGV[b], ARGV[b + 4]
     local dup = nil
     if ik ~= '' then
       local ikey = P .. 'i:' .. ik
@@ -139,10 +174,6 @@ local function enqueue_jobs(base, n, now, out)
       out[#out + 1] = id
       out[#out + 1] = 2
     else
-      if ARGV[b + 4] ~= '' then
-        metas[#metas + 1] = id
-        metas[#metas + 1] = ARGV[b + 4]
-      end
       local at = tonumber(ARGV[b + 3])
       if at and at > now then
         delayed[#delayed + 1] = at
@@ -158,7 +189,6 @@ local function enqueue_jobs(base, n, now, out)
       woke = true
     end
   end
-  if #metas > 0 then batch('HSET', META, metas) end
   if #delayed > 0 then batch('ZADD', P .. 'delayed', delayed) end
   for _, pri in ipairs(pris) do
     batch('RPUSH', P .. 'w:' .. pri, by_pri[pri])

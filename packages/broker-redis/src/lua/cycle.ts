@@ -5,11 +5,12 @@ import { COMMON_LUA } from "./common.ts";
  * this script with max = 0 and `reserve` is it with no settlements. Completions and
  * deliveries are handled a batch at a time (one HMGET/HSET/ZADD/DEL for all of them).
  *
- * ARGV: max, leaseMs, token nonce, consumer, maxDeliveries, default result ttl,
+ * ARGV: max, leaseMs, token nonce (fixed length, no '|'), consumer, maxDeliveries, default result ttl,
  *       settlement count, then 5 per settlement: kind (c|r|d|q), id, token,
  *       data (result bytes or error JSON), runAt ('' = absent).
  * Returns {now, deadline, settle codes (1 ok, 0 stale lease, -1 unknown job),
- *          deliveries (5 fields each: id, body, attempt, token, readyAt or ''),
+ *          deliveries (4 fields each: id, body, attempt, readyAt or ''; the lease
+ *          token is the nonce, shared by the batch: a token is checked against its job),
  *          next wake-up time ('' = none)}.
  */
 export const CYCLE_LUA = `${COMMON_LUA}
@@ -29,28 +30,31 @@ if ns > 0 then
   local ids = {}
   for i = 1, ns do ids[i] = ARGV[8 + (i - 1) * 5 + 1] end
   local toks = redis.call('HMGET', TOK, unpack(ids))
-  local completed, metas_wanted = {}, {}
+  local completed, metas = {}, {}
   for i = 1, ns do
     local b = 8 + (i - 1) * 5
     local kind, id, token = ARGV[b], ids[i], ARGV[b + 2]
-    if toks[i] == token then
+    local ok, a, meta = token_matches(toks[i], token)
+    if ok then
       codes[i] = 1
       if kind == 'c' then
         completed[#completed + 1] = i
+        metas[#completed] = meta
       else
         redis.call('ZREM', active, id)
         redis.call('HDEL', TOK, id)
         redis.call('HDEL', CON, id)
         if kind == 'd' then
-          bury(id, ARGV[b + 3], now, default_ttl, index)
+          bury(id, ARGV[b + 3], now, default_ttl, index, a)
           done[#done + 1] = id
         else
           local at = tonumber(ARGV[b + 4]) or now
           if kind == 'r' then
             redis.call('HSET', ERR, id, ARGV[b + 3])
+            redis.call('HSET', ATT, id, a)
           else
             -- requeue: handed back unrun, so this delivery does not count
-            if redis.call('HINCRBY', ATT, id, -1) < 0 then redis.call('HSET', ATT, id, 0) end
+            redis.call('HSET', ATT, id, math.max(0, a - 1))
           end
           if at > now then
             redis.call('ZADD', P .. 'delayed', at, id)
@@ -73,8 +77,6 @@ if ns > 0 then
   if #completed > 0 then
     local cids = {}
     for k, i in ipairs(completed) do cids[k] = ids[i] end
-    local metas = {}
-    if redis.call('EXISTS', META) == 1 then metas = redis.call('HMGET', META, unpack(cids)) end
     for k, i in ipairs(completed) do
       local id = cids[k]
       local ttl, ik = meta_of(metas[k], default_ttl)
@@ -90,6 +92,8 @@ end
 local out = {}
 local next_wake = ''
 local deadline = now + lease
+-- Formatted once: Lua would turn the number into a string again for every job.
+local deadline_s = string.format('%d', deadline)
 if max > 0 then
   -- Leases that ran out: any reserving worker recovers them, no daemon needed.
   local expired = redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)
@@ -97,7 +101,7 @@ if max > 0 then
     redis.call('ZREM', active, id)
     local h = job_header(id)
     if h then
-      local a = tonumber(redis.call('HGET', ATT, id) or '0')
+      local a = lease_attempt(id)
       redis.call('HDEL', TOK, id)
       redis.call('HDEL', CON, id)
       if a >= (h.m or max_deliveries) then
@@ -108,9 +112,10 @@ if max > 0 then
           message = 'job ' .. id .. ' (' .. h.t .. ') was delivered ' .. a ..
             ' times and its lease expired each time: the worker running it died or hung'
         })
-        bury(id, err, now, default_ttl, index)
+        bury(id, err, now, default_ttl, index, a)
         done[#done + 1] = id
       else
+        redis.call('HSET', ATT, id, a)
         redis.call('HSET', READY, id, now)
         push_waiting(id, h.p or '0', true)
       end
@@ -134,8 +139,8 @@ if max > 0 then
   end
 
   local got = 0
-  local seq = 0
   local pri = P .. 'pri'
+  local JP = P .. 'j:'
   while got < max do
     local lv = redis.call('ZRANGE', pri, 0, 0)[1]
     if not lv then break end
@@ -144,23 +149,23 @@ if max > 0 then
     if (not ids) or redis.call('EXISTS', lk) == 0 then redis.call('ZREM', pri, lv) end
     if ids then
       local keys = {}
-      for k, id in ipairs(ids) do keys[k] = P .. 'j:' .. id end
+      for k, id in ipairs(ids) do keys[k] = JP .. id end
       local bodies = redis.call('MGET', unpack(keys))
-      local atts = redis.call('HMGET', ATT, unpack(ids))
+      -- Fresh jobs have no att entry; skip the read when no job in the queue has one.
+      local atts = {}
+      local had_att = redis.call('EXISTS', ATT) == 1
+      if had_att then atts = redis.call('HMGET', ATT, unpack(ids)) end
       local readies = {}
       if redis.call('EXISTS', READY) == 1 then readies = redis.call('HMGET', READY, unpack(ids)) end
-      local att_set, tok_set, con_set, lease_set, leased = {}, {}, {}, {}, {}
+      local tok_set, con_set, lease_set, leased = {}, {}, {}, {}
       for k, id in ipairs(ids) do
         local body = bodies[k]
         if body then
-          local a = tonumber(atts[k] or '0') + 1
-          seq = seq + 1
-          local token = nonce .. seq
-          att_set[#att_set + 1] = id
-          att_set[#att_set + 1] = a
+          local prev = atts[k]
+          local a = prev and (tonumber(prev) + 1) or 1
           tok_set[#tok_set + 1] = id
-          tok_set[#tok_set + 1] = token
-          lease_set[#lease_set + 1] = deadline
+          tok_set[#tok_set + 1] = nonce .. (prev and ('|' .. a .. '|') or '|1|') .. meta_from_body(body)
+          lease_set[#lease_set + 1] = deadline_s
           lease_set[#lease_set + 1] = id
           leased[#leased + 1] = id
           if consumer ~= '' then
@@ -171,13 +176,12 @@ if max > 0 then
           out[n + 1] = id
           out[n + 2] = body
           out[n + 3] = a
-          out[n + 4] = token
-          out[n + 5] = readies[k] or ''
+          out[n + 4] = readies[k] or ''
           got = got + 1
         end
       end
       if #leased > 0 then
-        batch('HSET', ATT, att_set)
+        if had_att then batch('HDEL', ATT, leased) end
         batch('HSET', TOK, tok_set)
         batch('ZADD', active, lease_set)
         if #con_set > 0 then batch('HSET', CON, con_set) end

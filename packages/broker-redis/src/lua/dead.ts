@@ -54,7 +54,7 @@ if #ids == 0 then ids = redis.call('ZRANGE', P .. 'dead', 0, -1) end
 local count = 0
 for _, id in ipairs(ids) do
   if redis.call('ZREM', P .. 'dead', id) == 1 then
-    local _, ik = meta_of(redis.call('HGET', META, id), 0)
+    local _, ik = meta_of(job_meta(id), 0)
     forget({id})
     if ik then
       local ttl = redis.call('PTTL', P .. 'r:' .. id)

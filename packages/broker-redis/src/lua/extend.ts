@@ -8,7 +8,7 @@ for i = 2, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
 local toks = redis.call('HMGET', TOK, unpack(ids))
 local codes, set = {}, {}
 for k, id in ipairs(ids) do
-  if toks[k] and toks[k] == ARGV[2 * k + 1] then
+  if token_matches(toks[k], ARGV[2 * k + 1]) then
     codes[k] = 1
     set[#set + 1] = deadline
     set[#set + 1] = id

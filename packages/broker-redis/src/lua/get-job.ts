@@ -17,7 +17,7 @@ if body then
     local at = redis.call('ZSCORE', P .. 'delayed', id)
     if at then state = 'd'; run_at = at end
   end
-  return {'j', body, state, redis.call('HGET', ATT, id) or '0', run_at}
+  return {'j', body, state, lease_attempt(id), run_at}
 end
 local r = redis.call('GET', P .. 'r:' .. id)
 if r then return {'r', r} end

@@ -10,11 +10,16 @@ local budget = tonumber(ARGV[1])
 local gone = {}
 local function drop(ids)
   if #ids == 0 then return end
-  if redis.call('EXISTS', META) == 1 then
-    local metas = redis.call('HMGET', META, unpack(ids))
-    for k, id in ipairs(ids) do
-      local _, ik = meta_of(metas[k], 0)
-      release_idem(id, ik, 0)
+  -- Only idempotent jobs need their key released; their bodies say so in a prefix.
+  local keys = {}
+  for k, id in ipairs(ids) do keys[k] = P .. 'j:' .. id end
+  for i = 1, #keys, 1000 do
+    local bodies = redis.call('MGET', unpack(keys, i, math.min(i + 999, #keys)))
+    for k, body in ipairs(bodies) do
+      if body then
+        local _, ik = meta_of(meta_from_body(body), 0)
+        release_idem(ids[i + k - 1], ik, 0)
+      end
     end
   end
   for _, id in ipairs(ids) do gone[#gone + 1] = id end
