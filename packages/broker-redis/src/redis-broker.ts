@@ -171,6 +171,7 @@ export class RedisBroker implements Broker {
       let wait = deadline - now;
       if (nextWake !== undefined) wait = Math.min(wait, Math.max(5, nextWake - now + 2));
       await this.#waitForWork(queue, wait, options.signal);
+      if (this.#closed) return [];
     }
   }
 

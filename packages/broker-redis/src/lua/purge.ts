@@ -51,5 +51,6 @@ if #gone > 0 then
   forget(gone)
 end
 local more = redis.call('EXISTS', P .. 'pri') + redis.call('EXISTS', P .. 'delayed')
+if more == 0 then redis.call('DEL', P .. 'marker') end
 return {removed, more}
 `;

@@ -1,0 +1,451 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRedisBroker } from "../src/index.ts";
+import { brokers, dec, enc, job, sleep, uniqueQueue } from "./helpers.ts";
+import { RedisServer } from "./redis-server.ts";
+
+let server: RedisServer;
+let admin: Redis;
+const pool = brokers(() => server);
+beforeAll(async () => {
+  server = await RedisServer.start();
+  admin = new Redis(server.port, "127.0.0.1");
+});
+afterAll(async () => {
+  await pool.closeAll();
+  admin?.disconnect();
+  await server?.stop();
+});
+
+describe("leases", () => {
+  it("extends many leases in one call and refuses stale tokens", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [job("a"), job("b"), job("c")]);
+    const ds = await b.reserve(q, { max: 3, leaseMs: 100 });
+    const ok = await b.extend(
+      q,
+      [...ds.map((d) => ({ id: d.id, token: d.token })), { id: "a", token: "stale" }],
+      10_000,
+    );
+    expect(ok).toEqual([true, true, true, false]);
+    await sleep(200);
+    expect(await b.reserve(q, { max: 10, leaseMs: 1000 })).toEqual([]);
+    expect((await b.stats(q)).active).toBe(3);
+  });
+
+  it("another worker recovers an expired lease inside reserve, with no daemon", async () => {
+    const crashed = pool.make();
+    const survivor = pool.make();
+    const q = uniqueQueue();
+    await crashed.enqueue(q, [job("orphan")]);
+    const [first] = await crashed.reserve(q, { max: 1, leaseMs: 50 });
+    await crashed.close(); // the holder dies without settling
+    const [again] = await survivor.reserve(q, { max: 1, leaseMs: 10_000, waitMs: 2_000 });
+    expect(again?.id).toBe("orphan");
+    expect(again?.attempt).toBe(2);
+    expect(again?.token).not.toBe(first?.token);
+    const [stale] = await survivor.settle(q, [
+      { kind: "complete", id: "orphan", token: first!.token, result: enc.encode("zombie") },
+    ]);
+    expect(stale).toEqual({ id: "orphan", ok: false, reason: "stale-lease" });
+  });
+
+  it("a blocked reserve wakes when a lease comes due", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [job("x")]);
+    await b.reserve(q, { max: 1, leaseMs: 150 });
+    const started = Date.now();
+    const got = await b.reserve(q, { max: 1, leaseMs: 1000, waitMs: 5_000 });
+    expect(got.map((d) => d.id)).toEqual(["x"]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it("dead-letters a job without maxAttempts after maxDeliveries expired leases", async () => {
+    const b = pool.make({ maxDeliveries: 2 });
+    const q = uniqueQueue();
+    await b.enqueue(q, [job("hang")]);
+    await b.reserve(q, { max: 1, leaseMs: 20 });
+    await sleep(40);
+    const [second] = await b.reserve(q, { max: 1, leaseMs: 20 });
+    expect(second?.attempt).toBe(2);
+    await sleep(40);
+    expect(await b.reserve(q, { max: 1, leaseMs: 20 })).toEqual([]);
+    const [dead] = await b.listDead(q);
+    expect(dead).toMatchObject({ id: "hang", attempt: 2, error: { fault: "LeaseExpired" } });
+    expect(dead!.error.message).toMatch(/delivered 2 times/);
+  });
+
+  it("requeue gives the attempt back; retry keeps it", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [job("r")]);
+    let [d] = await b.reserve(q, { max: 1, leaseMs: 10_000 });
+    await b.settle(q, [
+      { kind: "retry", id: "r", token: d!.token, runAt: 0, error: { name: "E", message: "x" } },
+    ]);
+    [d] = await b.reserve(q, { max: 1, leaseMs: 10_000 });
+    expect(d!.attempt).toBe(2);
+    await b.settle(q, [{ kind: "requeue", id: "r", token: d!.token }]);
+    [d] = await b.reserve(q, { max: 1, leaseMs: 10_000 });
+    expect(d!.attempt).toBe(2);
+    expect((await b.getJob(q, "r"))?.state).toBe("active");
+  });
+});
+
+describe("ordering and timing", () => {
+  it("orders by priority (negative, fractional) and FIFO within one", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [
+      job("n1", { priority: -1 }),
+      job("z1"),
+      job("h1", { priority: 2.5 }),
+      job("z2"),
+      job("h2", { priority: 2.5 }),
+      job("n2", { priority: -1 }),
+    ]);
+    const got = await b.reserve(q, { max: 10, leaseMs: 1000 });
+    expect(got.map((d) => d.id)).toEqual(["h1", "h2", "z1", "z2", "n1", "n2"]);
+    expect(got[0]!.priority).toBe(2.5);
+  });
+
+  it("promotes delayed jobs atomically during reserve, keeping their runAt as readyAt", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    const runAt = Date.now() + 100;
+    await b.enqueue(q, [job("d", { runAt })]);
+    expect((await b.getJob(q, "d"))?.state).toBe("delayed");
+    const [d] = await b.reserve(q, { max: 1, leaseMs: 1000, waitMs: 3_000 });
+    expect(d?.id).toBe("d");
+    expect(d!.readyAt).toBe(runAt);
+    expect(Date.now()).toBeGreaterThanOrEqual(runAt - 5);
+  });
+
+  it("settleAndReserve settles and hands out the next jobs in one call", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(
+      q,
+      Array.from({ length: 5 }, (_, i) => job(`s${i}`)),
+    );
+    const first = await b.reserve(q, { max: 2, leaseMs: 10_000 });
+    const { settled, deliveries } = await b.settleAndReserve(
+      q,
+      first.map((d) => ({
+        kind: "complete" as const,
+        id: d.id,
+        token: d.token,
+        result: enc.encode("ok"),
+      })),
+      { max: 10, leaseMs: 10_000 },
+    );
+    expect(settled.map((s) => s.ok)).toEqual([true, true]);
+    expect(deliveries.map((d) => d.id)).toEqual(["s2", "s3", "s4"]);
+    expect((await b.getResult(q, "s0"))?.status).toBe("completed");
+  });
+
+  it("carries every job option through to the delivery", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    const payload = new Uint8Array([0, 255, 10, 13, 124, 0, 1]);
+    await b.enqueue(q, [
+      {
+        id: "full",
+        task: 'task|with\nodd "chars" ü',
+        payload,
+        priority: 3,
+        maxAttempts: 4,
+        backoff: { type: "exponential", delayMs: 10, maxDelayMs: 100 },
+        timeoutMs: 1234,
+        traceId: "trace-1",
+        resultTtlMs: 5_000,
+        createdAt: 42,
+      },
+    ]);
+    const [d] = await b.reserve(q, { max: 1, leaseMs: 1000, consumer: "w1" });
+    expect(d).toMatchObject({
+      id: "full",
+      task: 'task|with\nodd "chars" ü',
+      priority: 3,
+      attempt: 1,
+      maxAttempts: 4,
+      backoff: { type: "exponential", delayMs: 10, maxDelayMs: 100 },
+      timeoutMs: 1234,
+      traceId: "trace-1",
+      resultTtlMs: 5_000,
+      createdAt: 42,
+    });
+    expect(Array.from(d!.payload)).toEqual(Array.from(payload));
+    expect(Object.getPrototypeOf(d!.payload)).toBe(Uint8Array.prototype);
+    expect(await admin.hget(`${b.keys.queue(q)}con`, "full")).toBe("w1");
+  });
+});
+
+describe("results, idempotency, cancel", () => {
+  it("waitResult is woken by pub/sub, not by polling", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [job("w")]);
+    await admin.config("RESETSTAT");
+    const waiting = b.waitResult(q, "w", 10_000);
+    await sleep(400);
+    const gets = /cmdstat_get:calls=(\d+)/.exec(await admin.info("commandstats"));
+    expect(Number(gets?.[1] ?? 0)).toBeLessThanOrEqual(1); // the one look after subscribing
+    const [d] = await b.reserve(q, { max: 1, leaseMs: 1000 });
+    const started = Date.now();
+    await b.settle(q, [{ kind: "complete", id: "w", token: d!.token, result: enc.encode("v") }]);
+    const r = await waiting;
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(r?.status === "completed" && dec.decode(r.value)).toBe("v");
+  });
+
+  it("many waiters on one queue share one subscription and each get their result", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    const ids = Array.from({ length: 50 }, (_, i) => `m${i}`);
+    await b.enqueue(
+      q,
+      ids.map((id) => job(id)),
+    );
+    const waits = ids.map((id) => b.waitResult(q, id, 10_000));
+    const ds = await b.reserve(q, { max: 50, leaseMs: 10_000 });
+    await b.settle(
+      q,
+      ds.map((d) => ({
+        kind: "complete" as const,
+        id: d.id,
+        token: d.token,
+        result: enc.encode(d.id),
+      })),
+    );
+    const results = await Promise.all(waits);
+    expect(results.map((r) => r?.status === "completed" && dec.decode(r.value))).toEqual(ids);
+  });
+
+  it("a result is kept for its ttl only, and the job leaves no keys behind", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [
+      job("t1", { resultTtlMs: 150, idempotencyKey: "k1" }),
+      job("t2", { resultTtlMs: 0 }),
+    ]);
+    const ds = await b.reserve(q, { max: 2, leaseMs: 1000 });
+    await b.settle(
+      q,
+      ds.map((d) => ({
+        kind: "complete" as const,
+        id: d.id,
+        token: d.token,
+        result: enc.encode("r"),
+      })),
+    );
+    const pttl = await admin.pttl(b.keys.result(q, "t1"));
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(150);
+    expect(await admin.pttl(`${b.keys.queue(q)}i:k1`)).toBeGreaterThan(0);
+    await sleep(250);
+    expect(await b.getResult(q, "t1")).toBeUndefined();
+    expect((await b.stats(q)).results).toBe(0);
+    const left = await admin.keys(`${b.keys.queue(q)}*`);
+    // What stays: the one-member wake marker and the (now empty-scored) results index.
+    expect(left.filter((k) => !k.endsWith(":results") && !k.endsWith(":marker"))).toEqual([]);
+  });
+
+  it("idempotency holds while the first job or its result is kept, then frees the key", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    expect(await b.enqueue(q, [job("i1", { idempotencyKey: "same", resultTtlMs: 100 })])).toEqual([
+      { id: "i1", duplicate: false },
+    ]);
+    const [d] = await b.reserve(q, { max: 1, leaseMs: 1000 });
+    await b.settle(q, [{ kind: "complete", id: "i1", token: d!.token, result: new Uint8Array() }]);
+    expect(await b.enqueue(q, [job("i2", { idempotencyKey: "same" })])).toEqual([
+      { id: "i1", duplicate: true },
+    ]);
+    await sleep(200);
+    expect(await b.enqueue(q, [job("i3", { idempotencyKey: "same" })])).toEqual([
+      { id: "i3", duplicate: false },
+    ]);
+  });
+
+  it("refuses a second job with the same id, with a BROKER error", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [job("dup")]);
+    await expect(b.enqueue(q, [job("dup")])).rejects.toMatchObject({ code: "BROKER" });
+  });
+
+  it("cancel stores a cancelled result and frees the idempotency key", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [
+      job("c1", { idempotencyKey: "ck", resultTtlMs: 0 }),
+      job("c2", { priority: 4 }),
+    ]);
+    expect(await b.cancel(q, "c1")).toBe(true);
+    expect(await b.cancel(q, "c2")).toBe(true);
+    expect(await b.getResult(q, "c2")).toMatchObject({ status: "cancelled" });
+    expect(await b.enqueue(q, [job("c3", { idempotencyKey: "ck" })])).toEqual([
+      { id: "c3", duplicate: false },
+    ]);
+    expect((await b.stats(q)).waiting).toBe(1);
+  });
+});
+
+describe("dead letters, purge, locks, schedules", () => {
+  it("keeps dead letters past the result ttl; requeue gives fresh attempts", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [job("x", { resultTtlMs: 50, maxAttempts: 2 })]);
+    const [d] = await b.reserve(q, { max: 1, leaseMs: 1000 });
+    await b.settle(q, [
+      { kind: "dead", id: "x", token: d!.token, error: { name: "E", message: "bad" } },
+    ]);
+    expect((await b.getJob(q, "x"))?.state).toBe("failed");
+    await sleep(100);
+    const [dead] = await b.listDead(q);
+    expect(dead).toMatchObject({ id: "x", attempt: 1, maxAttempts: 2, error: { message: "bad" } });
+    expect(await b.requeueDead(q)).toBe(1);
+    const [again] = await b.reserve(q, { max: 1, leaseMs: 1000 });
+    expect(again).toMatchObject({ id: "x", attempt: 1, maxAttempts: 2 });
+  });
+
+  it("purges a large queue in slices", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(
+      q,
+      Array.from({ length: 12_000 }, (_, i) =>
+        job(`p${i}`, { idempotencyKey: i % 1000 === 0 ? `k${i}` : undefined }),
+      ),
+    );
+    await b.enqueue(q, [job("later", { runAt: Date.now() + 60_000 })]);
+    expect(await b.purge(q)).toBe(12_001);
+    expect(await b.stats(q)).toMatchObject({ waiting: 0, delayed: 0 });
+    expect(await admin.keys(`${b.keys.queue(q)}*`)).toEqual([]);
+  });
+
+  it("locks are owner-checked across broker instances", async () => {
+    const a = pool.make();
+    const b = pool.make();
+    const name = uniqueQueue("lock");
+    expect(await a.acquireLock(name, "a", 5_000)).toBe(true);
+    expect(await b.acquireLock(name, "b", 5_000)).toBe(false);
+    expect(await b.releaseLock(name, "b")).toBe(false);
+    expect(await b.isLocked(name)).toBe(true);
+    expect(await a.releaseLock(name, "a")).toBe(true);
+    expect(await b.acquireLock(name, "b", 5_000)).toBe(true);
+  });
+
+  it("exactly one of many schedulers on separate connections claims a tick", async () => {
+    const schedulers = Array.from({ length: 6 }, () => pool.make());
+    const q = uniqueQueue();
+    const id = `sched-${q}`;
+    await schedulers[0]!.saveSchedule({
+      id,
+      queue: q,
+      spec: '{"every":1000}',
+      nextRunAt: 5_000,
+      paused: false,
+      updatedAt: 1,
+    });
+    for (let tick = 0; tick < 5; tick++) {
+      const at = 5_000 + tick * 1000;
+      const wins = await Promise.all(
+        schedulers.map((s, i) => s.claimScheduleTick(id, at, at + 1000, [job(`t${tick}-${i}`)])),
+      );
+      expect(wins.filter(Boolean)).toHaveLength(1);
+    }
+    expect((await schedulers[1]!.getSchedule(id))?.nextRunAt).toBe(10_000);
+    expect((await schedulers[1]!.stats(q)).waiting).toBe(5);
+    expect(await schedulers[0]!.claimScheduleTick(id, 10_000, null, [])).toBe(true);
+    expect((await schedulers[0]!.getSchedule(id))?.nextRunAt).toBeNull();
+    expect((await schedulers[2]!.listSchedules()).map((s) => s.id)).toContain(id);
+  });
+});
+
+describe("layout and connections", () => {
+  it("keeps every key of a queue in one cluster slot", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [
+      job("a", { idempotencyKey: "k" }),
+      job("b", { runAt: Date.now() + 60_000 }),
+    ]);
+    const [d] = await b.reserve(q, { max: 1, leaseMs: 10_000, consumer: "c" });
+    await b.settle(q, [
+      { kind: "dead", id: d!.id, token: d!.token, error: { name: "E", message: "m" } },
+    ]);
+    const keys = await admin.keys(`{platoon:${q}}*`);
+    expect(keys.length).toBeGreaterThan(4);
+    const slots = new Set(
+      await Promise.all(keys.map((k) => admin.cluster("KEYSLOT", k).catch(() => null))),
+    );
+    // CLUSTER KEYSLOT works without cluster mode on Redis 7; one slot for every key.
+    if (!slots.has(null)) expect(slots.size).toBe(1);
+    for (const k of keys) expect(k.startsWith(`{platoon:${q}}:`)).toBe(true);
+  });
+
+  it("connects with a username and password from the URL", async () => {
+    await admin.call("ACL", "SETUSER", "platoon-test", "on", ">s3cret", "~*", "&*", "+@all");
+    const b = createRedisBroker({ url: `redis://platoon-test:s3cret@127.0.0.1:${server.port}` });
+    const q = uniqueQueue();
+    await b.enqueue(q, [job("auth")]);
+    expect((await b.reserve(q, { max: 1, leaseMs: 1000 }))[0]?.id).toBe("auth");
+    await b.close();
+    const bad = createRedisBroker({
+      url: `redis://platoon-test:wrong@127.0.0.1:${server.port}`,
+      retryWindowMs: 200,
+      redisOptions: { maxRetriesPerRequest: 1 },
+    });
+    await expect(bad.stats(q)).rejects.toMatchObject({ code: "BROKER" });
+    await bad.close();
+  });
+
+  it("uses an injected ioredis client and leaves it open", async () => {
+    const client = new Redis(server.port, "127.0.0.1");
+    const b = createRedisBroker({ client });
+    const q = uniqueQueue();
+    await b.enqueue(q, [job("inj")]);
+    const waiting = b.reserve(q, { max: 1, leaseMs: 1000, waitMs: 3_000 });
+    expect((await waiting)[0]?.id).toBe("inj");
+    await b.close();
+    expect(await client.ping()).toBe("PONG");
+    client.disconnect();
+  });
+
+  it("close ends a blocking reserve and pending waitResults", async () => {
+    const b = createRedisBroker({ url: server.url });
+    const q = uniqueQueue();
+    const reserving = b.reserve(q, { max: 1, leaseMs: 1000, waitMs: 30_000 });
+    const waiting = b.waitResult(q, "never", 30_000);
+    await sleep(50);
+    const started = Date.now();
+    await b.close();
+    expect(await reserving).toEqual([]);
+    expect(await waiting).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await expect(b.stats(q)).rejects.toMatchObject({ code: "CLOSED" });
+  });
+
+  it("concurrent blocking reserves on one broker each wake", async () => {
+    const b = pool.make();
+    const producer = pool.make();
+    const q = uniqueQueue();
+    const waits = Array.from({ length: 4 }, () =>
+      b.reserve(q, { max: 1, leaseMs: 5_000, waitMs: 5_000 }),
+    );
+    await sleep(50);
+    await producer.enqueue(
+      q,
+      Array.from({ length: 4 }, (_, i) => job(`cw${i}`)),
+    );
+    const got = (await Promise.all(waits))
+      .flat()
+      .map((d) => d.id)
+      .sort();
+    expect(got).toEqual(["cw0", "cw1", "cw2", "cw3"]);
+  });
+});
