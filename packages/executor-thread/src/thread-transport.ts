@@ -1,7 +1,8 @@
 import { Worker, type WorkerOptions } from "node:worker_threads";
 import type { ExitInfo, Transport, WorkerEvents, WorkerHandle } from "./pool/transport.ts";
 import { isTypeScript, runtime } from "./runtime.ts";
-import type { InitMessage } from "./wire.ts";
+import { fromPort, type PortMessage, toPort } from "./thread-wire.ts";
+import type { FromWorker, InitMessage } from "./wire.ts";
 import { workerEntry } from "./worker-entry.ts";
 
 export interface ThreadTransportOptions {
@@ -59,7 +60,7 @@ export class ThreadTransport implements Transport {
           })
         : new Worker(this.#entry, common);
     let error: unknown;
-    worker.on("message", events.message);
+    worker.on("message", (data: PortMessage) => events.message(fromPort<FromWorker>(data)));
     worker.on("error", (e) => {
       error = e;
     });
@@ -70,11 +71,11 @@ export class ThreadTransport implements Transport {
         info.outOfMemory = true;
       events.exit(info);
     });
-    worker.postMessage(init);
+    worker.postMessage(toPort(init)[0]);
     return {
       send(message) {
-        const blob = (message as { blob?: Uint8Array }).blob;
-        worker.postMessage(message, blob ? [blob.buffer as ArrayBuffer] : []);
+        const [data, transfer] = toPort(message);
+        worker.postMessage(data, transfer);
       },
       kill() {
         void worker.terminate();

@@ -1,5 +1,6 @@
 // Entry of a pool thread: serves the pool over this thread's port.
 import { parentPort } from "node:worker_threads";
+import { fromPort, type PortMessage, toPort } from "./thread-wire.ts";
 import type { FromWorker, ToWorker } from "./wire.ts";
 import { serveWorker } from "./worker/serve-worker.ts";
 
@@ -10,11 +11,11 @@ const MB = 1024 * 1024;
 
 serveWorker({
   send(message: FromWorker) {
-    const blob = (message as { blob?: Uint8Array }).blob;
-    port.postMessage(message, blob ? [blob.buffer as ArrayBuffer] : []);
+    const [data, transfer] = toPort(message);
+    port.postMessage(data, transfer);
   },
   onMessage(handler: (message: ToWorker) => void) {
-    port.on("message", handler);
+    port.on("message", (data: PortMessage) => handler(fromPort<ToWorker>(data)));
   },
   // rss is the whole process's, so only this thread's heap counts against its limit.
   memory() {

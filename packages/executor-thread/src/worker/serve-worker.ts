@@ -228,7 +228,7 @@ class WorkerRuntime {
     this.#outBytes = 0;
     // Measuring memory costs microseconds: often enough for limits, not per tiny batch.
     const t = now();
-    if (t - this.#lastMemory >= 10) {
+    if (t - this.#lastMemory >= 50) {
       this.#lastMemory = t;
       this.#channel.send({ t: "done", results, blob, ...this.#channel.memory() });
     } else {
