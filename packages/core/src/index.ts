@@ -1,3 +1,7 @@
+export { Client, type ClientOptions, createClient } from "./client/client.ts";
+export type { EnqueueOptions, ResultOptions } from "./client/enqueue-options.ts";
+export { JobHandle } from "./client/job-handle.ts";
+export type { InputOf, NameOf, OutputOf } from "./client/typing.ts";
 export {
   Codec,
   type CodecConfig,
@@ -53,6 +57,13 @@ export {
   type InlineExecutorOptions,
 } from "./executor/inline-executor.ts";
 export { MemoryBroker, type MemoryBrokerOptions } from "./memory-broker/memory-broker.ts";
+export {
+  createPool,
+  type MapOptions,
+  Pool,
+  type PoolJobOptions,
+  type PoolOptions,
+} from "./pool/pool.ts";
 export { isTaskActionSignal, TaskActionSignal } from "./task/actions.ts";
 export { backoffDelay } from "./task/backoff.ts";
 export type { TaskContext } from "./task/context.ts";
@@ -72,3 +83,8 @@ export {
 export { collectTasks, manifestOf } from "./task/tasks-module.ts";
 export { DurationRecorder } from "./util/duration-stats.ts";
 export { readEnv } from "./util/env.ts";
+export { newId } from "./util/ids.ts";
+export { type Decision, decide, maxAttemptsOf } from "./worker/decide.ts";
+export type { JobView, WorkerHooks } from "./worker/hooks.ts";
+export type { WorkerMetrics } from "./worker/metrics.ts";
+export { createWorker, Worker, type WorkerOptions } from "./worker/worker.ts";

@@ -51,6 +51,9 @@ export class Codec {
   }
 
   encode(value: unknown): MaybePromise<Uint8Array> {
+    if (!this.#compresses && this.serializer.serializeAfter) {
+      return this.#checkSize(this.serializer.serializeAfter(this.#rawHeader, value));
+    }
     const body = this.serializer.serialize(value);
     if (!this.#compresses || body.length < this.threshold) {
       return this.#checkSize(join(this.#rawHeader, body));

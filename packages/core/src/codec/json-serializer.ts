@@ -12,30 +12,37 @@ const TAG = "$pt";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+// Below this many characters, hand-copying ASCII beats TextEncoder/TextDecoder's fixed cost.
+const SMALL = 256;
+
 export const jsonSerializer: Serializer = {
   id: "json",
   serialize(value: unknown): Uint8Array {
-    let text: string;
-    try {
-      text =
-        typeof value === "object" && value !== null
-          ? JSON.stringify(value, replacer)
-          : JSON.stringify(encodeScalar(value));
-    } catch (error) {
-      if (error instanceof CodecError) throw error;
-      throw new CodecError(
-        `json serializer cannot encode this value: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
+    return encoder.encode(stringify(value));
+  },
+  serializeAfter(header: Uint8Array, value: unknown): Uint8Array {
+    const text = stringify(value);
+    const h = header.length;
+    if (text.length <= SMALL) {
+      const out = new Uint8Array(h + text.length);
+      for (let i = 0; i < h; i++) out[i] = header[i]!;
+      let i = 0;
+      for (; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 0x7f) break;
+        out[h + i] = c;
+      }
+      if (i === text.length) return out;
     }
-    return encoder.encode(text);
+    const body = encoder.encode(text);
+    const out = new Uint8Array(h + body.length);
+    out.set(header, 0);
+    out.set(body, h);
+    return out;
   },
   deserialize(bytes: Uint8Array): unknown {
-    let text: string;
     try {
-      text = decoder.decode(bytes);
+      const text = (bytes.length <= SMALL && asciiText(bytes)) || decoder.decode(bytes);
       return text.includes(`"${TAG}"`) ? JSON.parse(text, reviver) : JSON.parse(text);
     } catch (error) {
       throw new CodecError(`json payload is corrupt: ${(error as Error).message}`, {
@@ -44,6 +51,25 @@ export const jsonSerializer: Serializer = {
     }
   },
 };
+
+function stringify(value: unknown): string {
+  try {
+    return typeof value === "object" && value !== null
+      ? JSON.stringify(value, replacer)
+      : JSON.stringify(encodeScalar(value));
+  } catch (error) {
+    if (error instanceof CodecError) throw error;
+    throw new CodecError(`json serializer cannot encode this value: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** The bytes as a string when all are ASCII (then UTF-8 decoding is the identity). */
+function asciiText(bytes: Uint8Array): string | undefined {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return undefined;
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
 
 function encodeScalar(value: unknown): unknown {
   switch (typeof value) {

@@ -168,6 +168,11 @@ export interface BrokerCapabilities {
  * Stores and delivers jobs. Every call moves many jobs at once: round trips, not CPU,
  * bound a queue's speed. Delivery is at-least-once: a job leaves the broker only when a
  * settle with its current lease token arrives.
+ *
+ * Lease expiry: an expired job goes back to the front of its line, unless it has been
+ * delivered maxAttempts + 1 times (one lost lease is forgiven, as a worker killed by a
+ * deploy is not the job's fault), or a broker-wide cap when it has no maxAttempts; then
+ * it is dead-lettered with a LeaseExpired error.
  */
 export interface Broker {
   readonly capabilities?: BrokerCapabilities;
@@ -175,6 +180,15 @@ export interface Broker {
   enqueue(queue: string, jobs: NewJob[]): Promise<EnqueueResult[]>;
   reserve(queue: string, options: ReserveOptions): Promise<Delivery[]>;
   settle(queue: string, settlements: Settlement[]): Promise<SettleResult[]>;
+  /**
+   * Optional fast path for busy workers: settle and reserve the next jobs in one round
+   * trip. Workers use it when present; its reserve never waits.
+   */
+  settleAndReserve?(
+    queue: string,
+    settlements: Settlement[],
+    reserve: ReserveOptions,
+  ): Promise<{ settled: SettleResult[]; deliveries: Delivery[] }>;
   /** Pushes the lease deadline of each delivery to now + leaseMs. False where refused. */
   extend(queue: string, leases: LeaseRef[], leaseMs: number): Promise<boolean[]>;
 

@@ -42,12 +42,16 @@ export interface ExecuteRequest {
   traceId?: string;
   /** Aborting cancels a queued request, or interrupts a running one where possible. */
   signal?: AbortSignal;
-  /** Lets a task enqueue follow-up jobs (already encoded); the worker adds the trace id. */
+  /**
+   * Lets a task enqueue follow-up jobs (already encoded). The executor passes the running
+   * job's trace id in options.traceId so the follow-ups carry it.
+   */
   enqueue?: (task: string, payload: Uint8Array, options?: ChildJobOptions) => Promise<string>;
 }
 
 export interface ChildJobOptions {
   queue?: string;
+  traceId?: string;
   priority?: number;
   delayMs?: number;
   maxAttempts?: number;
@@ -107,8 +111,12 @@ export interface Executor {
   readonly capacity: number;
   /** Loads the tasks module (in every worker) and reports the tasks it found. */
   start(options: ExecutorStartOptions): Promise<TaskManifest>;
-  /** Never rejects for a task's failure: every way an attempt can end is an outcome. */
-  execute(request: ExecuteRequest): Promise<ExecuteOutcome>;
+  /**
+   * Never rejects for a task's failure: every way an attempt can end is an outcome.
+   * May return the outcome directly when it is known at once (an inline sync task), which
+   * saves a promise per job on the hottest path; callers must accept both.
+   */
+  execute(request: ExecuteRequest): ExecuteOutcome | Promise<ExecuteOutcome>;
   stats(): ExecutorStats;
   /** graceful: let running tasks finish; otherwise end them with an Aborted fault. */
   close(options?: { graceful?: boolean }): Promise<void>;

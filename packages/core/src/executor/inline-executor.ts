@@ -53,7 +53,7 @@ export class InlineExecutor implements Executor {
     return manifestOf(this.#tasks);
   }
 
-  execute(request: ExecuteRequest): Promise<ExecuteOutcome> {
+  execute(request: ExecuteRequest): ExecuteOutcome | Promise<ExecuteOutcome> {
     const tasks = this.#tasks;
     const codec = this.#codec;
     if (!tasks || !codec) {
@@ -61,17 +61,22 @@ export class InlineExecutor implements Executor {
         new PlatoonError("EXECUTOR", "InlineExecutor.execute() before start()"),
       );
     }
-    if (this.#closed) return Promise.resolve(fault("Aborted", "executor is closed"));
-    if (request.signal?.aborted)
-      return Promise.resolve(fault("Aborted", "cancelled before it started"));
+    if (this.#closed) return fault("Aborted", "executor is closed");
+    if (request.signal?.aborted) return fault("Aborted", "cancelled before it started");
     const started = monotonicNow();
     this.#running++;
-    // The common case (no deadline, no signal) avoids timers and controllers entirely.
+    // The common case (no deadline, no signal) avoids timers and controllers entirely, and
+    // a synchronous task's outcome is returned as is, without a promise.
     if (request.deadline === undefined && !request.signal) {
-      const out = runTask(tasks, codec, request, undefined, request.enqueue);
+      let out: ExecuteOutcome | Promise<ExecuteOutcome>;
+      try {
+        out = runTask(tasks, codec, request, undefined, request.enqueue);
+      } catch (error) {
+        out = fault("WorkerCrashed", (error as Error)?.message ?? String(error));
+      }
       return out instanceof Promise
         ? out.then((o) => this.#finish(o, started))
-        : Promise.resolve(this.#finish(out, started));
+        : this.#finish(out, started);
     }
     return this.#guarded(tasks, codec, request, started);
   }

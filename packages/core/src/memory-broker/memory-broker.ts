@@ -171,7 +171,7 @@ export class MemoryBroker implements Broker {
         out[i] = { id: s.id, ok: false, reason: "stale-lease" };
         continue;
       }
-      q.active--;
+      q.unlease(job);
       job.token = "";
       switch (s.kind) {
         case "complete":
@@ -209,11 +209,19 @@ export class MemoryBroker implements Broker {
     const deadline = this.#now() + leaseMs;
     return leases.map(({ id, token }) => {
       const job = q.jobs.get(id);
-      if (!job || job.state !== "active" || job.token !== token) return false;
+      if (job?.state !== "active" || job.token !== token) return false;
       // The old heap entry goes stale on its own: takeExpiredLeases re-files it.
       job.leaseDeadline = deadline;
       return true;
     });
+  }
+
+  /**
+   * Calls `listener` with every final result of the queue, kept or not. Not part of the
+   * Broker contract: it is how the pool avoids a promise per job.
+   */
+  onResult(queue: string, listener: ((id: string, result: JobResult) => void) | undefined): void {
+    this.#queue(queue).resultListener = listener;
   }
 
   async getResult(queue: string, id: string): Promise<JobResult | undefined> {
@@ -475,7 +483,8 @@ export class MemoryBroker implements Broker {
     if (q.leases.size === 0 || q.leases.peekKey()! > now) return;
     for (const job of q.takeExpiredLeases(now)) {
       job.token = "";
-      const limit = job.maxAttempts ?? this.#maxDeliveries;
+      // One lost lease is forgiven beyond maxAttempts; see the Broker contract.
+      const limit = job.maxAttempts === undefined ? this.#maxDeliveries : job.maxAttempts + 1;
       if (job.attempt >= limit) {
         q.jobs.delete(job.id);
         this.#bury(
@@ -521,6 +530,7 @@ export class MemoryBroker implements Broker {
     } else if (job.idempotencyKey !== undefined && !q.dead.has(job.id)) {
       q.idempotency.delete(job.idempotencyKey);
     }
+    q.resultListener?.(job.id, result);
     const waiters = q.resultWaiters.get(job.id);
     if (waiters) for (const w of [...waiters]) w(result);
   }

@@ -20,13 +20,16 @@ export class QueueState {
   /** Priorities that have a FIFO, highest first. */
   #priorities: number[] = [];
   readonly delayed = new MinHeap<StoredJob>();
-  readonly leases = new MinHeap<{ job: StoredJob; token: string }>();
+  readonly leases = new MinHeap<StoredJob>();
+  readonly #active = new Set<StoredJob>();
   readonly results = new Map<string, KeptResult>();
   readonly resultExpiry = new MinHeap<string>();
   readonly dead = new Map<string, DeadLetter>();
   readonly idempotency = new Map<string, string>();
   readonly reserveWaiters = new Set<() => void>();
   readonly resultWaiters = new Map<string, Set<(result: JobResult | undefined) => void>>();
+  /** Told of every final result, kept or not (the pool's way to skip a promise per job). */
+  resultListener: ((id: string, result: JobResult) => void) | undefined;
   waiting = 0;
   delayedCount = 0;
   active = 0;
@@ -83,31 +86,56 @@ export class QueueState {
     job.leaseDeadline = deadline;
     job.consumer = consumer;
     this.active++;
-    this.leases.push(deadline, { job, token });
+    this.#active.add(job);
+    this.leases.push(deadline, job);
+    if (this.leases.size > 2 * this.active + 1024) this.#compactLeases();
     return toDelivery(job);
+  }
+
+  /** Settled jobs leave stale heap entries behind; rebuild from live leases now and then. */
+  #compactLeases(): void {
+    this.leases.clear();
+    for (const job of this.#active) this.leases.push(job.leaseDeadline, job);
   }
 
   /** Jobs whose lease ran out, removed from the active count; the caller decides their fate. */
   takeExpiredLeases(now: number): StoredJob[] {
     const expired: StoredJob[] = [];
     while (this.leases.size > 0 && this.leases.peekKey()! <= now) {
-      const { job, token } = this.leases.pop()!;
-      if (job.state !== "active" || job.token !== token || this.jobs.get(job.id) !== job) continue;
-      if (job.leaseDeadline > now) {
-        this.leases.push(job.leaseDeadline, { job, token });
+      const filedAt = this.leases.peekKey()!;
+      const job = this.leases.pop()!;
+      // Stale entries: the job settled, or was extended (then its deadline moved on).
+      if (
+        job.state !== "active" ||
+        this.jobs.get(job.id) !== job ||
+        job.leaseDeadline !== filedAt
+      ) {
+        if (
+          job.state === "active" &&
+          this.jobs.get(job.id) === job &&
+          job.leaseDeadline !== filedAt
+        ) {
+          this.leases.push(job.leaseDeadline, job);
+        }
         continue;
       }
-      this.active--;
+      this.unlease(job);
       expired.push(job);
     }
     return expired;
+  }
+
+  /** The job's lease ends (settled or expired); the caller sets its next state. */
+  unlease(job: StoredJob): void {
+    this.active--;
+    this.#active.delete(job);
   }
 
   /** Removes a job from the broker's live set; its FIFO/heap entries go stale. */
   remove(job: StoredJob): void {
     if (job.state === "waiting") this.waiting--;
     else if (job.state === "delayed") this.delayedCount--;
-    else this.active--;
+    else this.unlease(job);
     this.jobs.delete(job.id);
   }
 

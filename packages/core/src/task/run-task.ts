@@ -168,6 +168,9 @@ class Context implements TaskContext {
     if (!this.#enqueue) {
       throw new Error("this executor does not let tasks enqueue jobs");
     }
-    return this.#enqueue(task, await this.#codec.encode(input), options);
+    return this.#enqueue(task, await this.#codec.encode(input), {
+      ...options,
+      traceId: this.traceId,
+    });
   }
 }

@@ -1,0 +1,3 @@
+import { task } from "@platoon/core";
+
+export const noop = task("noop", (x: number) => x);

@@ -1,0 +1,25 @@
+import type { Delivery } from "../contracts/broker.ts";
+import type { ErrorInfo } from "../contracts/error-info.ts";
+
+/** What hooks see of a job: its delivery, without the lease token. */
+export type JobView = Omit<Delivery, "token" | "leaseDeadline">;
+
+/** Hooks run on the worker's thread; a hook that throws is logged, never fatal. */
+export interface WorkerHooks {
+  onSuccess?(job: JobView, durationMs: number): void | Promise<void>;
+  /** Every failed attempt, before the retry or dead-letter decision's own hook. */
+  onFailure?(job: JobView, error: ErrorInfo): void | Promise<void>;
+  onTimeout?(job: JobView, error: ErrorInfo): void | Promise<void>;
+  onRetry?(job: JobView, error: ErrorInfo, delayMs: number): void | Promise<void>;
+  /** The job failed its last attempt (or could never succeed) and was dead-lettered. */
+  onMaxRetries?(job: JobView, error: ErrorInfo): void | Promise<void>;
+  onRequeue?(job: JobView): void | Promise<void>;
+  /** No job arrived for `starvationMs`; fires once per idle stretch. */
+  onStarvation?(idleMs: number): void | Promise<void>;
+  onStop?(): void | Promise<void>;
+}
+
+export function view(d: Delivery): JobView {
+  const { token: _t, leaseDeadline: _l, ...rest } = d;
+  return rest;
+}

@@ -1,0 +1,110 @@
+import type { Broker, Settlement, SettleResult } from "../contracts/broker.ts";
+
+/**
+ * Collects settlements and sends them in batches. A failed send keeps its batch and is
+ * tried again with backoff: a settle is how a job leaves the broker, so it is never
+ * dropped while the worker lives (if the lease expires first, the job runs again:
+ * at-least-once).
+ */
+export class SettleBuffer {
+  #pending: Settlement[] = [];
+  #scheduled = false;
+  #sending: Promise<void> | undefined;
+  #failures = 0;
+  readonly #broker: Broker;
+  readonly #queue: string;
+  readonly #onResults: (results: SettleResult[]) => void;
+  readonly #onError: (error: unknown) => void;
+  readonly #lazy: boolean;
+
+  constructor(
+    broker: Broker,
+    queue: string,
+    onResults: (results: SettleResult[]) => void,
+    onError: (error: unknown) => void,
+  ) {
+    this.#broker = broker;
+    this.#queue = queue;
+    this.#onResults = onResults;
+    this.#onError = onError;
+    // With a combined settle+reserve the worker loop usually carries the batch; flush on
+    // a later macrotask so it gets the chance.
+    this.#lazy = typeof broker.settleAndReserve === "function";
+  }
+
+  get size(): number {
+    return this.#pending.length;
+  }
+
+  add(settlement: Settlement): void {
+    this.#pending.push(settlement);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    if (this.#lazy) setTimeout(() => this.#flushScheduled(), 0);
+    else queueMicrotask(() => this.#flushScheduled());
+  }
+
+  /** Hands the pending batch to the caller (the settle-and-reserve fast path). */
+  take(): Settlement[] {
+    const batch = this.#pending;
+    this.#pending = [];
+    return batch;
+  }
+
+  /** Puts back a batch whose combined call failed. */
+  restore(batch: Settlement[]): void {
+    this.#pending = batch.concat(this.#pending);
+    if (!this.#scheduled && this.#pending.length > 0) {
+      this.#scheduled = true;
+      setTimeout(() => this.#flushScheduled(), this.#retryDelay());
+    }
+  }
+
+  /** Sends everything pending; resolves when the broker has it (or gives up after deadline). */
+  async drain(deadline = Number.POSITIVE_INFINITY): Promise<void> {
+    for (;;) {
+      if (this.#sending) await this.#sending;
+      if (this.#pending.length === 0) return;
+      await this.#send();
+      if (this.#pending.length > 0) {
+        if (Date.now() > deadline) return;
+        await new Promise((r) => setTimeout(r, this.#retryDelay()));
+      }
+    }
+  }
+
+  #flushScheduled(): void {
+    this.#scheduled = false;
+    if (this.#pending.length === 0 || this.#sending) return;
+    void this.#send().then(() => {
+      if (this.#pending.length > 0 && !this.#scheduled) {
+        this.#scheduled = true;
+        setTimeout(() => this.#flushScheduled(), this.#failures > 0 ? this.#retryDelay() : 0);
+      }
+    });
+  }
+
+  #send(): Promise<void> {
+    const batch = this.take();
+    if (batch.length === 0) return Promise.resolve();
+    const sending = this.#broker.settle(this.#queue, batch).then(
+      (results) => {
+        this.#failures = 0;
+        this.#onResults(results);
+      },
+      (error) => {
+        this.#failures++;
+        this.#pending = batch.concat(this.#pending);
+        this.#onError(error);
+      },
+    );
+    this.#sending = sending.finally(() => {
+      this.#sending = undefined;
+    });
+    return this.#sending;
+  }
+
+  #retryDelay(): number {
+    return Math.min(5_000, 50 * 2 ** Math.min(this.#failures, 7));
+  }
+}
