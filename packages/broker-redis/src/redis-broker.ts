@@ -137,6 +137,10 @@ export class RedisBroker implements Broker {
   }
 
   async #enqueueChunk(queue: string, chunk: NewJob[]): Promise<EnqueueResult[]> {
+    for (const job of chunk) {
+      if (job.priority !== undefined && !Number.isFinite(job.priority))
+        throw brokerError(`job ${job.id}: priority must be a finite number, got ${job.priority}`);
+    }
     const args: Arg[] = [chunk.length];
     const now = Date.now();
     for (const job of chunk) pushJobArgs(args, job, now);
@@ -162,14 +166,15 @@ export class RedisBroker implements Broker {
     const waitMs = options.waitMs ?? 0;
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const { deliveries, nextWake } = await this.#cycle(queue, [], options);
+      const { deliveries, nextWake, redisNow } = await this.#cycle(queue, [], options);
       if (deliveries.length > 0 || waitMs <= 0 || this.#closed || options.signal?.aborted)
         return deliveries;
       const now = Date.now();
       if (now >= deadline) return deliveries;
-      // Sleep until woken by an enqueue, or until a delayed job or a lease comes due.
+      // Sleep until woken by an enqueue, or until a delayed job or a lease comes due (by
+      // Redis' clock, which the scripts go by).
       let wait = deadline - now;
-      if (nextWake !== undefined) wait = Math.min(wait, Math.max(5, nextWake - now + 2));
+      if (nextWake !== undefined) wait = Math.min(wait, Math.max(5, nextWake - redisNow + 2));
       await this.#waitForWork(queue, wait, options.signal);
       if (this.#closed) return [];
     }
@@ -210,13 +215,16 @@ export class RedisBroker implements Broker {
 
   async extend(queue: string, leases: LeaseRef[], leaseMs: number): Promise<boolean[]> {
     this.#open();
-    if (leases.length === 0) return [];
-    const args: Arg[] = [Math.max(1, Math.floor(leaseMs))];
-    for (const l of leases) args.push(l.id, nonceOf(l.token));
-    const reply = (await this.#retry("extend", () =>
-      this.#run("platoonExtend", this.keys.queue(queue), args),
-    )) as [number, number[]];
-    return reply[1].map((c) => c === 1);
+    const out: boolean[] = [];
+    for (let i = 0; i < leases.length; i += SETTLE_CHUNK) {
+      const args: Arg[] = [Math.max(1, Math.floor(leaseMs))];
+      for (const l of leases.slice(i, i + SETTLE_CHUNK)) args.push(l.id, nonceOf(l.token));
+      const reply = (await this.#retry("extend", () =>
+        this.#run("platoonExtend", this.keys.queue(queue), args),
+      )) as [number, number[]];
+      for (const c of reply[1]) out.push(c === 1);
+    }
+    return out;
   }
 
   async getResult(queue: string, id: string): Promise<JobResult | undefined> {
@@ -558,7 +566,12 @@ export class RedisBroker implements Broker {
     queue: string,
     settlements: Settlement[],
     options: ReserveOptions,
-  ): Promise<{ settled: SettleResult[]; deliveries: Delivery[]; nextWake: number | undefined }> {
+  ): Promise<{
+    settled: SettleResult[];
+    deliveries: Delivery[];
+    nextWake: number | undefined;
+    redisNow: number;
+  }> {
     const max = Math.max(0, Math.floor(options.max));
     const nonce = this.#nextNonce();
     const args: Arg[] = [
@@ -574,7 +587,7 @@ export class RedisBroker implements Broker {
     const reply = (await this.#retry("reserve/settle", () =>
       this.#run("platoonCycle", this.keys.queue(queue), args, true),
     )) as [number, number, number[], Reply[], Buffer];
-    const [, deadline, codes, flat, wake] = reply;
+    const [redisNow, deadline, codes, flat, wake] = reply;
     const settled: SettleResult[] = new Array(codes.length);
     for (let i = 0; i < codes.length; i++) {
       const id = settlements[i]!.id;
@@ -589,6 +602,7 @@ export class RedisBroker implements Broker {
       settled,
       deliveries: flat.length > 0 ? decodeDeliveries(queue, flat, num(deadline), nonce) : [],
       nextWake: w === "" ? undefined : Number(w),
+      redisNow: num(redisNow),
     };
   }
 

@@ -123,6 +123,37 @@ describe("ordering and timing", () => {
     expect(Date.now()).toBeGreaterThanOrEqual(runAt - 5);
   });
 
+  it("reserves and extends more jobs in one call than Lua could unpack at once", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(
+      q,
+      Array.from({ length: 9_000 }, (_, i) => job(`big${i}`)),
+    );
+    const ds = await b.reserve(q, { max: 9_000, leaseMs: 10_000 });
+    expect(ds.length).toBe(9_000);
+    expect(ds[8_999]!.id).toBe("big8999");
+    const ok = await b.extend(
+      q,
+      ds.map((d) => ({ id: d.id, token: d.token })),
+      10_000,
+    );
+    expect(ok.every(Boolean)).toBe(true);
+    const settled = await b.settle(
+      q,
+      ds.map((d) => ({
+        kind: "complete" as const,
+        id: d.id,
+        token: d.token,
+        result: new Uint8Array(),
+      })),
+    );
+    expect(settled.filter((s) => s.ok).length).toBe(9_000);
+    await expect(b.enqueue(q, [job("nan", { priority: Number.NaN })])).rejects.toMatchObject({
+      code: "BROKER",
+    });
+  });
+
   it("settleAndReserve settles and hands out the next jobs in one call", async () => {
     const b = pool.make();
     const q = uniqueQueue();

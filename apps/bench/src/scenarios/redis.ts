@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { availableParallelism, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Settlement } from "@platoon/core";
 import { createRedisBroker } from "@platoon/broker-redis";
+import type { Settlement } from "@platoon/core";
+import * as core from "@platoon/core";
 import BeeQueue from "bee-queue";
 import { Queue as BullQueue, Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
@@ -32,7 +33,15 @@ const scenario: Scenario = {
     const server = await startServer();
     const admin = new Redis(server.port, "127.0.0.1");
     const out: Measurement[] = [];
-    const base = { scenario: "redis", n, p50_ms: null, p99_ms: null, host: hostname(), node: process.version, cpus: availableParallelism() };
+    const base = {
+      scenario: "redis",
+      n,
+      p50_ms: null,
+      p99_ms: null,
+      host: hostname(),
+      node: process.version,
+      cpus: availableParallelism(),
+    };
     try {
       out.push(
         report({
@@ -44,8 +53,12 @@ const scenario: Scenario = {
           rss_mb: rssMb(),
         }),
       );
-      const systems: [string, (m: (metric: string, ops: number, extra?: object) => void) => Promise<void>][] = [
+      const systems: [
+        string,
+        (m: (metric: string, ops: number, extra?: object) => void) => Promise<void>,
+      ][] = [
         ["platoon", (m) => platoon(server.port, n, batch, loops, admin, m)],
+        ["platoon worker", (m) => platoonWorker(server.port, n, m)],
         ["bullmq", (m) => bullmq(server.port, n, admin, m)],
         ["bee-queue", (m) => beeQueue(server.port, n, admin, m)],
       ];
@@ -53,24 +66,34 @@ const scenario: Scenario = {
         await admin.flushall();
         await run((metric, ops, extra = {}) => {
           out.push(
-            report({ ...base, system: `${system} ${metric}`, metric, ops_per_s: ops, rss_mb: rssMb(), ...extra }),
+            report({
+              ...base,
+              system: `${system} ${metric}`,
+              metric,
+              ops_per_s: ops,
+              rss_mb: rssMb(),
+              ...extra,
+            }),
           );
         });
       }
       // Like with like: the ratios that the targets are about.
       for (const metric of ["enqueue", "process"]) {
-        const mine = out.find((m) => m.system === `platoon ${metric}`);
-        for (const peer of out.filter((m) => m.metric === metric && !m.system.startsWith("platoon"))) {
-          if (mine && peer.ops_per_s > 0)
-            console.log(
-              JSON.stringify({
-                scenario: "redis",
-                metric,
-                system: mine.system,
-                vs: peer.system,
-                ratio: Math.round((mine.ops_per_s / peer.ops_per_s) * 100) / 100,
-              }),
-            );
+        const mine = out.filter((m) => m.metric === metric && m.system.startsWith("platoon"));
+        for (const peer of out.filter(
+          (m) => m.metric === metric && !m.system.startsWith("platoon"),
+        )) {
+          for (const m of mine)
+            if (peer.ops_per_s > 0)
+              console.log(
+                JSON.stringify({
+                  scenario: "redis",
+                  metric,
+                  system: m.system,
+                  vs: peer.system,
+                  ratio: Math.round((m.ops_per_s / peer.ops_per_s) * 100) / 100,
+                }),
+              );
         }
       }
     } finally {
@@ -129,13 +152,58 @@ async function platoon(
       });
       done += pending.length;
       if (deliveries.length === 0) return;
-      pending = deliveries.map((d) => ({ kind: "complete", id: d.id, token: d.token, result: empty }));
+      pending = deliveries.map((d) => ({
+        kind: "complete",
+        id: d.id,
+        token: d.token,
+        result: empty,
+      }));
     }
   };
   await Promise.all(Array.from({ length: loops }, loop));
   s = (performance.now() - t0) / 1000;
   if (done !== n) throw new Error(`platoon processed ${done} of ${n}`);
   metric("process", n / s, { batch, loops });
+  await broker.close();
+}
+
+/**
+ * Through the core runtime: createClient enqueues (codec and all), createWorker drains with
+ * the inline executor. Skipped while @platoon/core does not export them.
+ */
+async function platoonWorker(port: number, n: number, metric: Metric): Promise<void> {
+  const api = core as unknown as Record<string, any>;
+  if (typeof api.createWorker !== "function" || typeof api.createClient !== "function") {
+    console.error("platoon worker: @platoon/core has no createWorker yet; skipped");
+    return;
+  }
+  const broker = createRedisBroker({ url: `redis://127.0.0.1:${port}` });
+  const queue = "bench-worker";
+  const tasks = { noop: api.task("noop", async () => {}) };
+  const client = await api.createClient({ broker, queue, resultTtlMs: 0 });
+  let t0 = performance.now();
+  await client.enqueueMany(
+    "noop",
+    Array.from({ length: n }, (_, i) => payloadOf(i)),
+  );
+  let s = (performance.now() - t0) / 1000;
+  metric("enqueue", n / s, { via: "createClient().enqueueMany" });
+  t0 = performance.now();
+  const worker = await api.createWorker({
+    broker,
+    tasks,
+    queue,
+    concurrency: 1000,
+    leaseMs: 60_000,
+  });
+  for (;;) {
+    const st = await broker.stats(queue);
+    if (st.waiting + st.active === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  s = (performance.now() - t0) / 1000;
+  metric("process", n / s, { via: "createWorker", concurrency: 1000 });
+  await worker.stop();
   await broker.close();
 }
 
@@ -176,7 +244,12 @@ async function bullmq(port: number, n: number, admin: Redis, metric: Metric): Pr
 
 async function beeQueue(port: number, n: number, admin: Redis, metric: Metric): Promise<void> {
   const redis = { host: "127.0.0.1", port };
-  const producer = new BeeQueue("bench", { redis, isWorker: false, getEvents: false, sendEvents: false });
+  const producer = new BeeQueue("bench", {
+    redis,
+    isWorker: false,
+    getEvents: false,
+    sendEvents: false,
+  });
   await producer.ready();
   const mem0 = await usedMemory(admin);
   let t0 = performance.now();
@@ -210,9 +283,13 @@ async function beeQueue(port: number, n: number, admin: Redis, metric: Metric): 
 }
 
 function redisBenchmark(port: number): number {
-  const r = spawnSync("redis-benchmark", ["-p", String(port), "-t", "lpush", "-P", "32", "-n", "200000", "-q"], {
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    "redis-benchmark",
+    ["-p", String(port), "-t", "lpush", "-P", "32", "-n", "200000", "-q"],
+    {
+      encoding: "utf8",
+    },
+  );
   const m = /([\d.]+) requests per second/.exec(`${r.stdout}`.split("\r").pop() ?? "");
   return m ? Number(m[1]) : 0;
 }
@@ -234,20 +311,32 @@ async function startServer(): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), "platoon-bench-redis-"));
   const proc: ChildProcess = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      dir,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ],
     { stdio: "ignore" },
   );
+  const stop = () => {
+    proc.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
   for (let i = 0; !(await ping(port)); i++) {
-    if (i > 200) throw new Error("redis-server did not start");
+    if (i > 200 || proc.exitCode !== null) {
+      stop();
+      throw new Error("redis-server did not start");
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
-  return {
-    port,
-    stop() {
-      proc.kill("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { port, stop };
 }
 
 function ping(port: number): Promise<boolean> {

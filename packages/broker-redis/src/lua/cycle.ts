@@ -104,7 +104,9 @@ if max > 0 then
       local a = lease_attempt(id)
       redis.call('HDEL', TOK, id)
       redis.call('HDEL', CON, id)
-      if a >= (h.m or max_deliveries) then
+      -- One lost lease is forgiven beyond maxAttempts (a worker killed by a deploy is not
+      -- the job's fault); without maxAttempts the broker-wide cap applies.
+      if a >= (h.m and (h.m + 1) or max_deliveries) then
         local err = cjson.encode({
           name = 'LeaseExpired',
           fault = 'LeaseExpired',
@@ -145,7 +147,8 @@ if max > 0 then
     local lv = redis.call('ZRANGE', pri, 0, 0)[1]
     if not lv then break end
     local lk = P .. 'w:' .. lv
-    local ids = redis.call('LPOP', lk, max - got)
+    -- At most 1000 per pass: MGET/HMGET below unpack the ids, and Lua's stack is finite.
+    local ids = redis.call('LPOP', lk, math.min(max - got, 1000))
     if (not ids) or redis.call('EXISTS', lk) == 0 then redis.call('ZREM', pri, lv) end
     if ids then
       local keys = {}
