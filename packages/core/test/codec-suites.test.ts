@@ -16,9 +16,6 @@ serializerSuite(api, {
     undefined: true,
   },
   detectsTruncation: true,
-  // jsonSerializer's reviver returns undefined for a tagged property or element, and
-  // JSON.parse deletes what a reviver returns undefined for; reported as a core fix.
-  undefinedInsideMayBecomeAbsent: true,
 });
 
 compressorSuite(api, { name: "none", create: () => identityCompressor, sync: true });

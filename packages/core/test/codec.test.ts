@@ -92,7 +92,13 @@ describe("json serializer", () => {
       list: [undefined, 1],
       tricky: { $pt: "Date", v: "not a date" },
     };
-    expect(jsonSerializer.deserialize(jsonSerializer.serialize(value))).toEqual(value);
+    const back = jsonSerializer.deserialize(jsonSerializer.serialize(value)) as typeof value;
+    expect(back).toStrictEqual(value);
+    expect(Object.hasOwn(back, "missing")).toBe(true);
+    expect(back.list).toHaveLength(2);
+    expect(0 in back.list).toBe(true);
+    const big = new Uint8Array(100_003).map((_, i) => (i * 7) & 255);
+    expect(jsonSerializer.deserialize(jsonSerializer.serialize(big))).toEqual(big);
     expect(jsonSerializer.deserialize(jsonSerializer.serialize(undefined))).toBeUndefined();
     expect(jsonSerializer.deserialize(jsonSerializer.serialize(5n))).toBe(5n);
   });

@@ -43,7 +43,11 @@ export const jsonSerializer: Serializer = {
   deserialize(bytes: Uint8Array): unknown {
     try {
       const text = (bytes.length <= SMALL && asciiText(bytes)) || decoder.decode(bytes);
-      return text.includes(`"${TAG}"`) ? JSON.parse(text, reviver) : JSON.parse(text);
+      if (!text.includes(`"${TAG}"`)) return JSON.parse(text);
+      const value = JSON.parse(text, reviver);
+      // A reviver that returns undefined deletes the property, so undefined travels as a
+      // sentinel and is put back here.
+      return text.includes(`"${TAG}":"undefined"`) ? restoreUndefined(value) : value;
     } catch (error) {
       throw new CodecError(`json payload is corrupt: ${(error as Error).message}`, {
         cause: error,
@@ -110,7 +114,7 @@ function reviver(_key: string, value: unknown): unknown {
   const tagged = value as { [TAG]: string; v?: any };
   switch (tagged[TAG]) {
     case "undefined":
-      return undefined;
+      return UNDEFINED;
     case "Date":
       return new Date(tagged.v ?? Number.NaN);
     case "BigInt":
@@ -128,12 +132,51 @@ function reviver(_key: string, value: unknown): unknown {
   }
 }
 
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+const UNDEFINED = Symbol("undefined");
+
+function restoreUndefined(value: unknown, seen = new Set<object>()): unknown {
+  if (value === UNDEFINED) return undefined;
+  if (typeof value !== "object" || value === null || seen.has(value)) return value;
+  seen.add(value);
+  if (value instanceof Map) {
+    const entries = [...value].map(
+      ([k, v]) => [restoreUndefined(k, seen), restoreUndefined(v, seen)] as const,
+    );
+    value.clear();
+    for (const [k, v] of entries) value.set(k, v);
+  } else if (value instanceof Set) {
+    const items = [...value].map((v) => restoreUndefined(v, seen));
+    value.clear();
+    for (const v of items) value.add(v);
+  } else if (!(value instanceof Date) && !(value instanceof Uint8Array)) {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) record[key] = restoreUndefined(record[key], seen);
   }
-  return btoa(binary);
+  return value;
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+function toBase64(bytes: Uint8Array): string {
+  const native = (bytes as { toBase64?: () => string }).toBase64;
+  if (typeof native === "function") return native.call(bytes);
+  const parts: string[] = [];
+  const CHUNK = 0x3000;
+  for (let start = 0; start < bytes.length; start += CHUNK) {
+    const end = Math.min(bytes.length, start + CHUNK);
+    let out = "";
+    let i = start;
+    for (; i + 2 < end; i += 3) {
+      const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+      out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+    }
+    if (i < end) {
+      const n = (bytes[i]! << 16) | ((i + 1 < end ? bytes[i + 1]! : 0) << 8);
+      out += B64[n >> 18]! + B64[(n >> 12) & 63]! + (i + 1 < end ? B64[(n >> 6) & 63]! : "=") + "=";
+    }
+    parts.push(out);
+  }
+  return parts.join("");
 }
 
 function fromBase64(text: string): Uint8Array {
