@@ -6,7 +6,7 @@ import {
   type Executor,
   type TaskManifest,
 } from "@platoon/core";
-import type { TestApi } from "./api.ts";
+import { type TestApi, waitFor } from "./api.ts";
 
 /** The fixture tasks modules shipped with the testkit (plain .mjs: every runtime loads them). */
 export const executorFixtures = {
@@ -77,6 +77,12 @@ export function executorSuite(api: TestApi, options: ExecutorSuiteOptions): void
     shared ??= started();
     await fn(await shared);
   }
+  // A worker killed by an earlier test may still be on its way out or back.
+  const allIdle = (executor: Executor) =>
+    waitFor(() => executor.stats().workers.every((w) => w.state === "idle"), {
+      timeoutMs: 15_000,
+      what: "every worker idle",
+    });
   const total = (executor: Executor, key: "tasks" | "crashes" | "restarts" | "timeouts") =>
     executor.stats().workers.reduce((n, w) => n + w[key], 0);
 
@@ -270,6 +276,7 @@ export function executorSuite(api: TestApi, options: ExecutorSuiteOptions): void
     if (caps.canInterruptSyncLoop) {
       it("ends a synchronous infinite loop at its deadline and recovers", async () => {
         await usingShared(async ({ executor, codec }) => {
+          await allIdle(executor);
           const before = total(executor, "timeouts");
           const outcome = await executor.execute(
             await request(codec, "hang", null, { deadline: Date.now() + 300 }),
@@ -286,6 +293,7 @@ export function executorSuite(api: TestApi, options: ExecutorSuiteOptions): void
     if (caps.isolatesCrashes) {
       it("turns a worker that exits into a WorkerCrashed fault and replaces it", async () => {
         await usingShared(async ({ executor, codec }) => {
+          await allIdle(executor);
           const crashes = total(executor, "crashes");
           const restarts = total(executor, "restarts");
           const outcome = await executor.execute(await request(codec, "exit", { code: 3 }));
