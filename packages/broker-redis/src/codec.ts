@@ -97,34 +97,50 @@ export function jobHeader(body: Buffer): Header {
   return unpackJob(body).h;
 }
 
-const KIND: Record<Settlement["kind"], string> = {
-  complete: "c",
-  retry: "r",
-  dead: "d",
-  requeue: "q",
-};
-
-/** The 5 ARGV fields per settlement that the cycle script reads. */
-export function pushSettlementArgs(out: (string | number | Buffer)[], s: Settlement): void {
-  let data: string | Buffer = "";
-  let runAt: string | number = "";
-  switch (s.kind) {
-    case "complete":
+/**
+ * Settlements as the cycle script reads them: completions (3 fields: id, token, result),
+ * then the rest (5 fields: kind, id, token, error JSON, runAt). Returns the order in which
+ * the script answers, as indexes into `settlements`.
+ */
+export function pushSettlementArgs(
+  out: (string | number | Buffer)[],
+  settlements: Settlement[],
+): { order: number[]; completions: number; others: number } {
+  const order: number[] = [];
+  const rest: (string | number | Buffer)[] = [];
+  for (let i = 0; i < settlements.length; i++) {
+    const s = settlements[i]!;
+    if (s.kind === "complete") {
       // An empty result as "" keeps ioredis on its faster all-string path.
-      data = s.result.byteLength === 0 ? "" : toBuffer(s.result);
-      break;
-    case "retry":
+      out.push(s.id, nonceOf(s.token), s.result.byteLength === 0 ? "" : toBuffer(s.result));
+      order.push(i);
+    }
+  }
+  const completions = order.length;
+  for (let i = 0; i < settlements.length; i++) {
+    const s = settlements[i]!;
+    if (s.kind === "complete") continue;
+    let data = "";
+    let runAt: string | number = "";
+    if (s.kind === "retry") {
       data = JSON.stringify(s.error);
       runAt = Math.floor(s.runAt);
-      break;
-    case "dead":
+    } else if (s.kind === "dead") {
       data = JSON.stringify(s.error);
-      break;
-    case "requeue":
-      if (s.runAt !== undefined) runAt = Math.floor(s.runAt);
-      break;
+    } else if (s.runAt !== undefined) {
+      runAt = Math.floor(s.runAt);
+    }
+    rest.push(
+      s.kind === "retry" ? "r" : s.kind === "dead" ? "d" : "q",
+      s.id,
+      nonceOf(s.token),
+      data,
+      runAt,
+    );
+    order.push(i);
   }
-  out.push(KIND[s.kind], s.id, nonceOf(s.token), data, runAt);
+  for (const a of rest) out.push(a);
+  return { order, completions, others: order.length - completions };
 }
 
 /**
@@ -137,17 +153,20 @@ export function nonceOf(token: string): string {
   return token.length > NONCE_LENGTH ? token.slice(0, NONCE_LENGTH) : token;
 }
 
-/** 4 fields per delivery, as the cycle script returns them: id, body, attempt, readyAt. */
+/**
+ * Deliveries as the cycle script returns them: id, body pairs, plus (index, attempt,
+ * readyAt) triples for the few whose attempt is not 1 or whose readyAt is not createdAt.
+ */
 export function decodeDeliveries(
   queue: string,
   flat: Reply[],
+  extras: Reply[],
   deadline: number,
   nonce: string,
 ): Delivery[] {
-  const out: Delivery[] = new Array(flat.length / 4);
-  for (let i = 0, j = 0; i < flat.length; i += 4, j++) {
+  const out: Delivery[] = new Array(flat.length / 2);
+  for (let i = 0, j = 0; i < flat.length; i += 2, j++) {
     const { h, payload } = unpackJob(flat[i + 1] as Buffer);
-    const ready = flat[i + 3];
     const id = str(flat[i]);
     const d: Delivery = {
       id,
@@ -155,9 +174,9 @@ export function decodeDeliveries(
       task: h.t,
       payload,
       priority: h.p === undefined ? 0 : Number(h.p),
-      attempt: num(flat[i + 2]),
+      attempt: 1,
       createdAt: h.c,
-      readyAt: ready === null || (ready as Buffer).length === 0 ? h.c : num(ready),
+      readyAt: h.c,
       token: nonce + id,
       leaseDeadline: deadline,
     };
@@ -167,6 +186,12 @@ export function decodeDeliveries(
     if (h.x !== undefined) d.timeoutMs = h.x;
     if (h.tr !== undefined) d.traceId = h.tr;
     out[j] = d;
+  }
+  for (let i = 0; i < extras.length; i += 3) {
+    const d = out[num(extras[i]) - 1]!;
+    d.attempt = num(extras[i + 1]);
+    const ready = str(extras[i + 2]);
+    if (ready !== "") d.readyAt = Number(ready);
   }
   return out;
 }

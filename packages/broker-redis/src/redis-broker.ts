@@ -34,7 +34,7 @@ import {
   toBuffer,
   toBytes,
 } from "./codec.ts";
-import { connectUrl, duplicateFor, type RedisClient } from "./connection.ts";
+import { connectUrl, duplicateFor, isCluster, type RedisClient } from "./connection.ts";
 import { brokerError, closedError, isTransient } from "./errors.ts";
 import { KeySpace } from "./keys.ts";
 import { installScripts, type ScriptName, type ScriptRunner } from "./scripts.ts";
@@ -92,6 +92,8 @@ export class RedisBroker implements Broker {
   readonly #defaultTtl: number;
   readonly #maxDeliveries: number;
   readonly #retryWindowMs: number;
+  /** "1" on a Cluster, where subscribers may sit on other nodes than the queue's. */
+  readonly #announceAlways: string;
   readonly #id = randomId();
   #nonce = 0;
   #waiterSeq = 0;
@@ -118,6 +120,7 @@ export class RedisBroker implements Broker {
     this.#maxDeliveries = options.maxDeliveries ?? 25;
     this.#retryWindowMs = options.retryWindowMs ?? 60_000;
     this.#run = installScripts(this.#client);
+    this.#announceAlways = isCluster(this.#client) ? "1" : "0";
     this.#subs = new Subscriptions(() => duplicateFor(this.#client, `platoon-sub-${this.#id}`));
   }
 
@@ -581,17 +584,22 @@ export class RedisBroker implements Broker {
       options.consumer ?? "",
       this.#maxDeliveries,
       this.#defaultTtl,
-      settlements.length,
+      0,
+      0,
+      this.#announceAlways,
     ];
-    for (const s of settlements) pushSettlementArgs(args, s);
+    const { order, completions, others } = pushSettlementArgs(args, settlements);
+    args[6] = completions;
+    args[7] = others;
     const reply = (await this.#retry("reserve/settle", () =>
       this.#run("platoonCycle", this.keys.queue(queue), args, true),
-    )) as [number, number, number[], Reply[], Buffer];
-    const [redisNow, deadline, codes, flat, wake] = reply;
+    )) as [number, number, number[], Reply[], Reply[], Buffer];
+    const [redisNow, deadline, codes, flat, extras, wake] = reply;
     const settled: SettleResult[] = new Array(codes.length);
-    for (let i = 0; i < codes.length; i++) {
+    for (let k = 0; k < codes.length; k++) {
+      const i = order[k]!;
       const id = settlements[i]!.id;
-      const c = codes[i];
+      const c = codes[k];
       settled[i] =
         c === 1
           ? { id, ok: true }
@@ -600,7 +608,8 @@ export class RedisBroker implements Broker {
     const w = str(wake);
     return {
       settled,
-      deliveries: flat.length > 0 ? decodeDeliveries(queue, flat, num(deadline), nonce) : [],
+      deliveries:
+        flat.length > 0 ? decodeDeliveries(queue, flat, extras, num(deadline), nonce) : [],
       nextWake: w === "" ? undefined : Number(w),
       redisNow: num(redisNow),
     };

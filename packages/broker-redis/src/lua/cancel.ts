@@ -19,6 +19,6 @@ local kept = store_result(id, 'x', '', ttl, now, index)
 flush_results(index)
 forget({id})
 release_idem(id, ik, kept and ttl or 0)
-announce({id})
+announce({id}, true)
 return 1
 `;

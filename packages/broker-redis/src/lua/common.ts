@@ -63,6 +63,9 @@ end
 -- '<resultTtlMs>|<idempotencyKey>' from a job body, '' when it has neither (most jobs):
 -- a prefix match, and a JSON decode only for idempotent jobs.
 local function meta_from_body(body)
+  -- Most jobs set neither: their header starts with {"t", and one byte tells.
+  local c = string.byte(body, 3)
+  if c ~= 108 and c ~= 107 then return '' end
   local ttl = string.match(body, '^{"l":(%d+)')
   local has_k = string.find(body, '^{"k":') or (ttl and string.find(body, '^{"l":%d+,"k":'))
   if not ttl and not has_k then return '' end
@@ -143,8 +146,13 @@ local function bury(id, err, now, default_ttl, index, attempt)
   store_result(id, 'f', err, ttl, now, index)
 end
 
-local function announce(done)
-  if #done > 0 then redis.call('PUBLISH', P .. 'done', cjson.encode(done)) end
+-- always: publish even with no subscriber on this node (a Cluster's subscribers may sit
+-- on other nodes); otherwise skip the encoding when nobody listens.
+local function announce(done, always)
+  if #done == 0 then return end
+  local channel = P .. 'done'
+  if not always and redis.call('PUBSUB', 'NUMSUB', channel)[2] == 0 then return end
+  redis.call('PUBLISH', channel, cjson.encode(done))
 end
 
 -- Enqueues n jobs whose fields start at ARGV[base], 5 per job: id, body, priority,

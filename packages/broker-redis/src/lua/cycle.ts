@@ -5,13 +5,15 @@ import { COMMON_LUA } from "./common.ts";
  * this script with max = 0 and `reserve` is it with no settlements. Completions and
  * deliveries are handled a batch at a time (one HMGET/HSET/ZADD/DEL for all of them).
  *
- * ARGV: max, leaseMs, token nonce (fixed length, no '|'), consumer, maxDeliveries, default result ttl,
- *       settlement count, then 5 per settlement: kind (c|r|d|q), id, token,
- *       data (result bytes or error JSON), runAt ('' = absent).
- * Returns {now, deadline, settle codes (1 ok, 0 stale lease, -1 unknown job),
- *          deliveries (4 fields each: id, body, attempt, readyAt or ''; the lease
- *          token is the nonce, shared by the batch: a token is checked against its job),
- *          next wake-up time ('' = none)}.
+ * ARGV: max, leaseMs, token nonce (fixed length, no '|'), consumer, maxDeliveries,
+ *       default result ttl, completion count, other settlement count, announce always
+ *       ('1') or only to listeners ('0'), then 3 per completion (id, token, result bytes),
+ *       then 5 per other settlement: kind (r|d|q), id, token, error JSON, runAt ('' = absent).
+ * Returns {now, deadline, settle codes (completions first; 1 ok, 0 stale lease, -1 unknown
+ *          job), deliveries (id, body each), extras (index, attempt, readyAt or '' for
+ *          each delivery whose attempt is not 1 or whose readyAt is not its createdAt),
+ *          next wake-up time ('' = none)}. The lease token of every delivery is the nonce:
+ *          a token is checked against its own job, so the batch can share it.
  */
 export const CYCLE_LUA = `${COMMON_LUA}
 local max = tonumber(ARGV[1])
@@ -20,76 +22,83 @@ local nonce = ARGV[3]
 local consumer = ARGV[4]
 local max_deliveries = tonumber(ARGV[5])
 local default_ttl = tonumber(ARGV[6])
-local ns = tonumber(ARGV[7])
+local nc = tonumber(ARGV[7])
+local no = tonumber(ARGV[8])
+local always_announce = ARGV[9] == '1'
 local now = now_ms()
 local done, codes, index = {}, {}, {}
 local need_wake = false
 local active = P .. 'active'
 
-if ns > 0 then
+if nc > 0 then
   local ids = {}
-  for i = 1, ns do ids[i] = ARGV[8 + (i - 1) * 5 + 1] end
+  for i = 1, nc do ids[i] = ARGV[10 + (i - 1) * 3] end
   local toks = redis.call('HMGET', TOK, unpack(ids))
-  local completed, metas = {}, {}
-  for i = 1, ns do
-    local b = 8 + (i - 1) * 5
-    local kind, id, token = ARGV[b], ids[i], ARGV[b + 2]
-    local ok, a, meta = token_matches(toks[i], token)
+  local cids = {}
+  for i = 1, nc do
+    local b = 10 + (i - 1) * 3
+    local id = ids[i]
+    local ok, _, meta = token_matches(toks[i], ARGV[b + 1])
     if ok then
       codes[i] = 1
-      if kind == 'c' then
-        completed[#completed + 1] = i
-        metas[#completed] = meta
-      else
-        redis.call('ZREM', active, id)
-        redis.call('HDEL', TOK, id)
-        redis.call('HDEL', CON, id)
-        if kind == 'd' then
-          bury(id, ARGV[b + 3], now, default_ttl, index, a)
-          done[#done + 1] = id
-        else
-          local at = tonumber(ARGV[b + 4]) or now
-          if kind == 'r' then
-            redis.call('HSET', ERR, id, ARGV[b + 3])
-            redis.call('HSET', ATT, id, a)
-          else
-            -- requeue: handed back unrun, so this delivery does not count
-            redis.call('HSET', ATT, id, math.max(0, a - 1))
-          end
-          if at > now then
-            redis.call('ZADD', P .. 'delayed', at, id)
-          else
-            local h = job_header(id)
-            if h then
-              redis.call('HSET', READY, id, now)
-              push_waiting(id, h.p or '0', kind == 'q')
-            end
-          end
-          need_wake = true
-        end
-      end
+      cids[#cids + 1] = id
+      local ttl, ik = meta_of(meta, default_ttl)
+      local kept = store_result(id, 'c', ARGV[b + 2], ttl, now, index)
+      if ik then release_idem(id, ik, kept and ttl or 0) end
+      done[#done + 1] = id
     elseif redis.call('EXISTS', P .. 'j:' .. id) == 1 then
       codes[i] = 0
     else
       codes[i] = -1
     end
   end
-  if #completed > 0 then
-    local cids = {}
-    for k, i in ipairs(completed) do cids[k] = ids[i] end
-    for k, i in ipairs(completed) do
-      local id = cids[k]
-      local ttl, ik = meta_of(metas[k], default_ttl)
-      local kept = store_result(id, 'c', ARGV[8 + (i - 1) * 5 + 3], ttl, now, index)
-      if ik then release_idem(id, ik, kept and ttl or 0) end
-      done[#done + 1] = id
-    end
+  if #cids > 0 then
     batch('ZREM', active, cids)
     forget(cids)
   end
 end
 
-local out = {}
+local base_o = 10 + nc * 3
+for i = 1, no do
+  local b = base_o + (i - 1) * 5
+  local kind, id = ARGV[b], ARGV[b + 1]
+  local ok, a = token_matches(redis.call('HGET', TOK, id), ARGV[b + 2])
+  if ok then
+    codes[nc + i] = 1
+    redis.call('ZREM', active, id)
+    redis.call('HDEL', TOK, id)
+    redis.call('HDEL', CON, id)
+    if kind == 'd' then
+      bury(id, ARGV[b + 3], now, default_ttl, index, a)
+      done[#done + 1] = id
+    else
+      local at = tonumber(ARGV[b + 4]) or now
+      if kind == 'r' then
+        redis.call('HSET', ERR, id, ARGV[b + 3])
+        redis.call('HSET', ATT, id, a)
+      else
+        -- requeue: handed back unrun, so this delivery does not count
+        redis.call('HSET', ATT, id, math.max(0, a - 1))
+      end
+      if at > now then
+        redis.call('ZADD', P .. 'delayed', at, id)
+      else
+        local h = job_header(id)
+        if h then
+          redis.call('HSET', READY, id, now)
+          push_waiting(id, h.p or '0', kind == 'q')
+        end
+      end
+      need_wake = true
+    end
+  elseif redis.call('EXISTS', P .. 'j:' .. id) == 1 then
+    codes[nc + i] = 0
+  else
+    codes[nc + i] = -1
+  end
+end
+
+local out, extras = {}, {}
 local next_wake = ''
 local deadline = now + lease
 -- Formatted once: Lua would turn the number into a string again for every job.
@@ -178,9 +187,13 @@ if max > 0 then
           local n = #out
           out[n + 1] = id
           out[n + 2] = body
-          out[n + 3] = a
-          out[n + 4] = readies[k] or ''
           got = got + 1
+          if prev or readies[k] then
+            local e = #extras
+            extras[e + 1] = got
+            extras[e + 2] = a
+            extras[e + 3] = readies[k] or ''
+          end
         end
       end
       if #leased > 0 then
@@ -203,7 +216,7 @@ end
 
 if need_wake then wake() end
 flush_results(index)
-announce(done)
+announce(done, always_announce)
 redis.call('ZREMRANGEBYSCORE', P .. 'results', '-inf', now)
-return {now, deadline, codes, out, tostring(next_wake)}
+return {now, deadline, codes, out, extras, tostring(next_wake)}
 `;
