@@ -37,6 +37,7 @@ import {
 import { connectUrl, duplicateFor, isCluster, type RedisClient } from "./connection.ts";
 import { brokerError, closedError, isTransient } from "./errors.ts";
 import { KeySpace } from "./keys.ts";
+import { ResultWaiters } from "./result-waiters.ts";
 import { installScripts, type ScriptName, type ScriptRunner } from "./scripts.ts";
 import { Subscriptions } from "./subscriptions.ts";
 
@@ -98,6 +99,7 @@ export class RedisBroker implements Broker {
   #nonce = 0;
   #waiterSeq = 0;
   readonly #subs: Subscriptions;
+  readonly #waiters: ResultWaiters;
   /** Idle connections for blocking waits; one per concurrent waiting reserve. */
   readonly #idleBlocking: RedisClient[] = [];
   readonly #allBlocking = new Set<RedisClient>();
@@ -122,6 +124,11 @@ export class RedisBroker implements Broker {
     this.#run = installScripts(this.#client);
     this.#announceAlways = isCluster(this.#client) ? "1" : "0";
     this.#subs = new Subscriptions(() => duplicateFor(this.#client, `platoon-sub-${this.#id}`));
+    this.#waiters = new ResultWaiters(
+      this.#subs,
+      (queue) => this.keys.doneChannel(queue),
+      (queue, ids) => this.#getResults(queue, ids),
+    );
   }
 
   /** The command connection, for tools and tests. */
@@ -238,64 +245,15 @@ export class RedisBroker implements Broker {
     return decodeResult(packed);
   }
 
-  /**
-   * Subscribes first, then looks: a result that lands in between is seen by the look,
-   * one that lands after by the subscription. No polling.
-   */
+  /** Without polling: see ResultWaiters. */
   async waitResult(queue: string, id: string, timeoutMs: number): Promise<JobResult | undefined> {
     this.#open();
     if (!(timeoutMs > 0)) return this.getResult(queue, id);
-    return new Promise<JobResult | undefined>((resolve, reject) => {
-      let finished = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      let unsubscribe: (() => Promise<void>) | undefined;
-      let offReconnect: (() => void) | undefined;
-      const finish = (result: JobResult | undefined, error?: unknown) => {
-        if (finished) return;
-        finished = true;
-        if (timer !== undefined) clearTimeout(timer);
-        this.#closers.delete(onClose);
-        offReconnect?.();
-        void unsubscribe?.();
-        if (error !== undefined) reject(error);
-        else resolve(result);
-      };
-      const onClose = () => finish(undefined);
-      const look = () => {
-        if (finished) return;
-        this.getResult(queue, id).then(
-          (r) => {
-            if (r) finish(r);
-          },
-          (e) => finish(undefined, e),
-        );
-      };
-      this.#closers.add(onClose);
-      if (Number.isFinite(timeoutMs)) timer = setTimeout(() => finish(undefined), timeoutMs);
-      this.#subs
-        .add(this.keys.doneChannel(queue), (message) => {
-          if (finished) return;
-          let ids: string[];
-          try {
-            ids = JSON.parse(message.toString()) as string[];
-          } catch {
-            return;
-          }
-          if (ids.includes(id)) look();
-        })
-        .then(
-          (off) => {
-            unsubscribe = off;
-            if (finished) {
-              void off();
-              return;
-            }
-            offReconnect = this.#subs.onReconnect(look);
-            look();
-          },
-          (e) => finish(undefined, brokerError("waitResult could not subscribe", e)),
-        );
-    });
+    try {
+      return await this.#waiters.wait(queue, id, timeoutMs);
+    } catch (error) {
+      throw brokerError("waitResult failed", error);
+    }
   }
 
   async getJob(queue: string, id: string): Promise<JobInfo | undefined> {
@@ -535,6 +493,7 @@ export class RedisBroker implements Broker {
     if (this.#closed) return;
     this.#closed = true;
     for (const close of [...this.#closers]) close();
+    this.#waiters.closeAll();
     for (const conn of this.#allBlocking) conn.disconnect();
     this.#allBlocking.clear();
     this.#idleBlocking.length = 0;
@@ -544,6 +503,14 @@ export class RedisBroker implements Broker {
         this.#client.disconnect();
       });
     }
+  }
+
+  /** Results of one queue's jobs in one round trip (one slot, so MGET is fine on a Cluster). */
+  async #getResults(queue: string, ids: string[]): Promise<(JobResult | undefined)[]> {
+    const packed = await this.#retry("getResult", () =>
+      this.#client.mgetBuffer(...ids.map((id) => this.keys.result(queue, id))),
+    );
+    return packed.map((p) => decodeResult(p));
   }
 
   async #readSchedule(queue: string, id: string): Promise<ScheduleRecord | undefined> {

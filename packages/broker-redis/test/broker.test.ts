@@ -222,8 +222,10 @@ describe("results, idempotency, cancel", () => {
     await admin.config("RESETSTAT");
     const waiting = b.waitResult(q, "w", 10_000);
     await sleep(400);
-    const gets = /cmdstat_get:calls=(\d+)/.exec(await admin.info("commandstats"));
-    expect(Number(gets?.[1] ?? 0)).toBeLessThanOrEqual(1); // the one look after subscribing
+    const stats = await admin.info("commandstats");
+    const calls = (name: string) =>
+      Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+    expect(calls("get") + calls("mget")).toBeLessThanOrEqual(1); // the one look after subscribing
     const [d] = await b.reserve(q, { max: 1, leaseMs: 1000 });
     const started = Date.now();
     await b.settle(q, [{ kind: "complete", id: "w", token: d!.token, result: enc.encode("v") }]);
@@ -253,6 +255,57 @@ describe("results, idempotency, cancel", () => {
     );
     const results = await Promise.all(waits);
     expect(results.map((r) => r?.status === "completed" && dec.decode(r.value))).toEqual(ids);
+  });
+
+  it("thousands of waiters on one queue share one subscription", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    const ids = Array.from({ length: 2_000 }, (_, i) => `many${i}`);
+    await b.enqueue(
+      q,
+      ids.map((id) => job(id)),
+    );
+    const waits = ids.map((id) => b.waitResult(q, id, 20_000));
+    await sleep(50);
+    const channels = ((await admin.call("PUBSUB", "CHANNELS")) as string[]).filter((c) =>
+      c.startsWith(b.keys.queue(q)),
+    );
+    expect(channels).toEqual([b.keys.doneChannel(q)]);
+    const started = Date.now();
+    for (;;) {
+      const ds = await b.reserve(q, { max: 500, leaseMs: 10_000 });
+      if (ds.length === 0) break;
+      await b.settle(
+        q,
+        ds.map((d) => ({
+          kind: "complete" as const,
+          id: d.id,
+          token: d.token,
+          result: enc.encode("ok"),
+        })),
+      );
+    }
+    const results = await Promise.all(waits);
+    expect(results.every((r) => r?.status === "completed")).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await sleep(50);
+    expect(
+      ((await admin.call("PUBSUB", "CHANNELS")) as string[]).filter((c) =>
+        c.startsWith(b.keys.queue(q)),
+      ),
+    ).toEqual([]);
+  });
+
+  it("a waiter whose subscriber connection dropped still gets a result that landed meanwhile", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [job("lost")]);
+    const waiting = b.waitResult(q, "lost", 15_000);
+    await sleep(50);
+    await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
+    const [d] = await b.reserve(q, { max: 1, leaseMs: 10_000 });
+    await b.settle(q, [{ kind: "complete", id: "lost", token: d!.token, result: enc.encode("v") }]);
+    expect((await waiting)?.status).toBe("completed");
   });
 
   it("a result is kept for its ttl only, and the job leaves no keys behind", async () => {
