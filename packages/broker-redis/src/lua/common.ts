@@ -131,7 +131,11 @@ local function forget(ids)
   local keys = {}
   for i, id in ipairs(ids) do keys[i] = P .. 'j:' .. id end
   del_all(keys)
-  for _, h in ipairs({ATT, TOK, CON, READY, ERR}) do batch('HDEL', h, ids) end
+  -- Most of these hashes are empty on a busy queue; skipping them saves turning every id
+  -- into a Redis argument again.
+  for _, h in ipairs({ATT, TOK, CON, READY, ERR}) do
+    if redis.call('EXISTS', h) == 1 then batch('HDEL', h, ids) end
+  end
 end
 
 -- Dead letter: the job stays, its error goes to err, its id into the dead set (scored by
