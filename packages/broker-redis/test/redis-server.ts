@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 
 /**
  * A throwaway redis-server on a free port of 127.0.0.1 with its own temp dir, for tests
@@ -11,6 +12,8 @@ import { join } from "node:path";
 export interface RedisServerOptions {
   /** Turn on AOF (appendfsync always), so a restart keeps every acknowledged write. */
   appendonly?: boolean;
+  /** Serve TLS only, with this certificate and key (PEM files). */
+  tls?: { certFile: string; keyFile: string };
   extraArgs?: string[];
 }
 
@@ -35,7 +38,7 @@ export class RedisServer {
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.#options.tls ? "rediss" : "redis"}://127.0.0.1:${this.port}`;
   }
 
   /** Kills the server (SIGKILL by default: a crash, not a shutdown) and starts it again. */
@@ -61,9 +64,12 @@ export class RedisServer {
   }
 
   async #launch(bin: string): Promise<void> {
+    const tls = this.#options.tls;
     const args = [
-      "--port",
-      String(this.port),
+      ...(tls
+        ? ["--port", "0", "--tls-port", String(this.port), "--tls-cert-file", tls.certFile]
+        : ["--port", String(this.port)]),
+      ...(tls ? ["--tls-key-file", tls.keyFile, "--tls-auth-clients", "no"] : []),
       "--bind",
       "127.0.0.1",
       "--dir",
@@ -86,7 +92,7 @@ export class RedisServer {
       stderr += String(c);
     });
     const deadline = Date.now() + 10_000;
-    while (!(await ping(this.port))) {
+    while (!(await ping(this.port, tls !== undefined))) {
       if (proc.exitCode !== null)
         throw new Error(`redis-server exited with ${proc.exitCode}: ${stderr}`);
       if (Date.now() > deadline) throw new Error(`redis-server did not answer PING: ${stderr}`);
@@ -120,17 +126,19 @@ function freePort(): Promise<number> {
   });
 }
 
-function ping(port: number): Promise<boolean> {
+function ping(port: number, tls: boolean): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = new Socket();
     let data = "";
+    const onConnect = () => socket.write("PING\r\n");
+    const socket: Socket = tls
+      ? tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false }, onConnect)
+      : new Socket().connect(port, "127.0.0.1", onConnect);
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(500, () => done(false));
     socket.once("error", () => done(false));
-    socket.connect(port, "127.0.0.1", () => socket.write("PING\r\n"));
     socket.on("data", (chunk) => {
       data += String(chunk);
       if (data.includes("\r\n")) done(data.startsWith("+PONG"));
