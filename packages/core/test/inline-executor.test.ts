@@ -13,7 +13,6 @@ executorSuite(
       canInterruptSyncLoop: false,
       isolatesCrashes: false,
       wrapsLoadErrors: false,
-      closeAbortsPlainTasks: false,
     },
   },
 );

@@ -10,7 +10,7 @@ import * as tasks from "../tasks/noop-tasks.ts";
  * Platoon runs with retries (attempts: 3), results and metrics on.
  */
 const CONCURRENCY = 50;
-const WINDOW = 10_000;
+const WINDOW = Number(process.env.WINDOW ?? 10_000);
 const SAMPLE_EVERY = 100;
 
 async function platoon(n: number): Promise<Measurement> {

@@ -37,6 +37,7 @@ export class InlineExecutor implements Executor {
   readonly #times = new DurationRecorder();
   readonly #counts = { tasks: 0, failures: 0, timeouts: 0 };
   readonly #guards = new Map<AbortController, (outcome: ExecuteOutcome) => void>();
+  readonly #plain = new Set<(outcome: ExecuteOutcome) => void>();
 
   constructor(options: InlineExecutorOptions = {}) {
     this.capacity = options.capacity ?? 16;
@@ -74,9 +75,19 @@ export class InlineExecutor implements Executor {
       } catch (error) {
         out = fault("WorkerCrashed", (error as Error)?.message ?? String(error));
       }
-      return out instanceof Promise
-        ? out.then((o) => this.#finish(o, started))
-        : this.#finish(out, started);
+      if (!(out instanceof Promise)) return this.#finish(out, started);
+      // Tracked so a non-graceful close can end it with an Aborted fault.
+      return new Promise<ExecuteOutcome>((resolve) => {
+        let done = false;
+        const settle = (o: ExecuteOutcome) => {
+          if (done) return;
+          done = true;
+          this.#plain.delete(settle);
+          resolve(this.#finish(o, started));
+        };
+        this.#plain.add(settle);
+        out.then(settle, (e) => settle(fault("WorkerCrashed", String(e))));
+      });
     }
     return this.#guarded(tasks, codec, request, started);
   }
@@ -159,6 +170,9 @@ export class InlineExecutor implements Executor {
   async close(options: { graceful?: boolean } = {}): Promise<void> {
     this.#closed = true;
     if (!options.graceful) {
+      for (const settle of [...this.#plain]) {
+        settle(fault("Aborted", "executor closed before the task finished"));
+      }
       for (const [controller, settle] of this.#guards) {
         controller.abort(new PlatoonError("Aborted", "executor closed"));
         settle(fault("Aborted", "executor closed before the task finished"));

@@ -46,7 +46,7 @@ export class MemoryBroker implements Broker {
   readonly #locks = new Map<string, { owner: string; expiresAt: number }>();
   readonly #schedules = new Map<string, ScheduleRecord>();
   readonly #channels = new Map<string, Set<ControlHandler>>();
-  readonly #timers = new Map<string, ReturnType<typeof setTimeout>>();
+  readonly #timers = new Map<string, { timer: ReturnType<typeof setTimeout>; at: number }>();
   #tokenPrefix = randomToken();
   #tokenCounter = 0;
   #closed = false;
@@ -455,7 +455,7 @@ export class MemoryBroker implements Broker {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const { timer } of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
     for (const q of this.#queues.values()) {
       for (const wake of q.reserveWaiters) wake();
@@ -556,14 +556,15 @@ export class MemoryBroker implements Broker {
     if (ms <= 0 || signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const finish = (woken: boolean) => {
-        clearTimeout(timer);
+        if (timer !== undefined) clearTimeout(timer);
         q.reserveWaiters.delete(wake);
         signal?.removeEventListener("abort", onAbort);
         resolve(woken);
       };
       const wake = () => finish(true);
       const onAbort = () => finish(false);
-      const timer = setTimeout(() => finish(false), ms);
+      // An endless wait (the pool's) needs no timer; anything else gets one.
+      const timer = Number.isFinite(ms) ? setTimeout(() => finish(false), ms) : undefined;
       q.reserveWaiters.add(wake);
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#armTimer(q, queue);
@@ -583,9 +584,15 @@ export class MemoryBroker implements Broker {
   #armTimer(q: QueueState, queue: string): void {
     const at = q.earliestTimer();
     const existing = this.#timers.get(queue);
-    if (existing !== undefined) clearTimeout(existing);
-    this.#timers.delete(queue);
-    if (at === undefined || q.reserveWaiters.size === 0) return;
+    if (at === undefined || q.reserveWaiters.size === 0) {
+      if (existing) clearTimeout(existing.timer);
+      this.#timers.delete(queue);
+      return;
+    }
+    // A timer already due no later than needed does the job: waking early only costs a
+    // re-check, while re-arming on every wait costs a timer per cycle.
+    if (existing && existing.at <= at) return;
+    if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(
       () => {
         this.#timers.delete(queue);
@@ -593,6 +600,6 @@ export class MemoryBroker implements Broker {
       },
       Math.max(0, at - this.#now()) + 1,
     );
-    this.#timers.set(queue, timer);
+    this.#timers.set(queue, { timer, at });
   }
 }

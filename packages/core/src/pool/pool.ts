@@ -101,15 +101,17 @@ export class Pool<M = unknown> {
       : (inputs as Iterable<InputOf<M, N>>)[Symbol.iterator]();
     let index = 0;
     let exhausted = false;
+    // Refill in bulk once the window is half empty, not one job per result: one job per
+    // result turns every broker call into a batch of one.
+    const lowWater = Math.floor(this.maxQueue / 2);
+    const room = () =>
+      Math.min(this.maxQueue - this.#slots.size, this.maxQueue - state.inFlight - state.buffered);
+    let refilling = true;
     try {
       for (;;) {
-        // Unfinished jobs (all maps and runs) and this map's unyielded results both count,
-        // so memory stays bounded by maxQueue even when the consumer is slow.
-        while (
-          !exhausted &&
-          this.#slots.size < this.maxQueue &&
-          state.inFlight + state.buffered < this.maxQueue
-        ) {
+        if (!refilling && !exhausted && state.inFlight + state.buffered <= lowWater)
+          refilling = true;
+        while (refilling && !exhausted && room() > 0) {
           const step = isAsync
             ? await iterator.next()
             : (iterator as Iterator<InputOf<M, N>>).next();
@@ -126,6 +128,7 @@ export class Pool<M = unknown> {
             index: index++,
           });
         }
+        refilling = false;
         const result = state.take();
         if (result !== undefined) {
           const value = decodeSync(this.codec, result);
@@ -133,12 +136,7 @@ export class Pool<M = unknown> {
           continue;
         }
         if (exhausted && state.inFlight === 0 && state.buffered === 0) return;
-        if (
-          !exhausted &&
-          this.#slots.size < this.maxQueue &&
-          state.inFlight + state.buffered < this.maxQueue
-        )
-          continue;
+        if (!exhausted && state.inFlight + state.buffered <= lowWater && room() > 0) continue;
         await state.wait();
       }
     } finally {
@@ -235,7 +233,7 @@ export async function createPool<M = unknown>(options: PoolOptions): Promise<Poo
     ...(options.defaultTimeoutMs ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
     // Nothing outside this process competes for these jobs; a long lease saves extends.
     leaseMs: 10 * 60_000,
-    waitMs: 60_000,
+    waitMs: Number.POSITIVE_INFINITY,
     starvationMs: Number.POSITIVE_INFINITY,
   });
   await worker.start();

@@ -125,16 +125,10 @@ function unencodable(error: unknown): ExecuteOutcome {
   return { status: "error", error: { ...info, retryable: false } };
 }
 
-const NEVER_ABORTED = new AbortController().signal;
-
+/** Built for every job, so it only keeps references; fields are read on demand. */
 class Context implements TaskContext {
-  readonly jobId: string;
-  readonly queue: string;
-  readonly attempt: number;
-  readonly maxAttempts: number;
-  readonly traceId: string;
-  readonly deadline: number | undefined;
-  readonly signal: AbortSignal;
+  readonly #request: Omit<ExecuteRequest, "signal" | "enqueue">;
+  #signal: AbortSignal | undefined;
   readonly #codec: Codec;
   readonly #enqueue: Enqueue | undefined;
 
@@ -144,15 +138,35 @@ class Context implements TaskContext {
     signal: AbortSignal | undefined,
     enqueue: Enqueue | undefined,
   ) {
-    this.jobId = request.jobId;
-    this.queue = request.queue;
-    this.attempt = request.attempt;
-    this.maxAttempts = request.maxAttempts;
-    this.traceId = request.traceId ?? request.jobId;
-    this.deadline = request.deadline;
-    this.signal = signal ?? NEVER_ABORTED;
+    this.#request = request;
     this.#codec = codec;
+    this.#signal = signal;
     this.#enqueue = enqueue;
+  }
+
+  get jobId(): string {
+    return this.#request.jobId;
+  }
+  get queue(): string {
+    return this.#request.queue;
+  }
+  get attempt(): number {
+    return this.#request.attempt;
+  }
+  get maxAttempts(): number {
+    return this.#request.maxAttempts;
+  }
+  get traceId(): string {
+    return this.#request.traceId ?? this.#request.jobId;
+  }
+  get deadline(): number | undefined {
+    return this.#request.deadline;
+  }
+
+  /** The executor's signal, or (made on first use) one that never aborts. */
+  get signal(): AbortSignal {
+    this.#signal ??= new AbortController().signal;
+    return this.#signal;
   }
 
   retry(options: { delayMs?: number; reason?: string } = {}): never {

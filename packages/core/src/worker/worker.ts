@@ -33,7 +33,7 @@ export interface WorkerOptions extends CodecConfig {
   prefetch?: number;
   /** Lease per delivery, extended every third of it while the job is held. Default 30 s. */
   leaseMs?: number;
-  /** Longest single blocking wait for jobs. Default 5 s. */
+  /** Longest single blocking wait for jobs (Infinity: until one comes or stop). Default 5 s. */
   waitMs?: number;
   /** Timeout for tasks that set none. Default: none. */
   defaultTimeoutMs?: number;
@@ -111,7 +111,8 @@ export class Worker {
     this.#concurrency = positive("concurrency", options.concurrency ?? this.executor.capacity);
     this.#prefetch = nonNegative("prefetch", options.prefetch ?? this.#concurrency);
     this.#leaseMs = positive("leaseMs", options.leaseMs ?? 30_000);
-    this.#waitMs = positive("waitMs", options.waitMs ?? 5_000);
+    const waitMs = options.waitMs ?? 5_000;
+    this.#waitMs = waitMs === Number.POSITIVE_INFINITY ? waitMs : positive("waitMs", waitMs);
     this.#starvationMs = options.starvationMs ?? 60_000;
     this.#hooks = options.hooks ?? {};
     this.#log = options.logger ?? console;
