@@ -1,4 +1,4 @@
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 
 /** One JSON line per measurement; the README's tables are built from these. */
 export interface Measurement {
@@ -56,7 +56,7 @@ export function percentiles(samples: number[]): { p50: number | null; p99: numbe
 }
 
 export function machine(): Record<string, unknown> {
-  return { host: hostname(), node: process.version, cpus: navigator.hardwareConcurrency };
+  return { host: hostname(), node: process.version, cpus: availableParallelism() };
 }
 
 function round3(x: number): number {
