@@ -64,6 +64,7 @@ export {
   type PoolJobOptions,
   type PoolOptions,
 } from "./pool/pool.ts";
+export * from "./scheduler/index.ts";
 export { isTaskActionSignal, TaskActionSignal } from "./task/actions.ts";
 export { backoffDelay } from "./task/backoff.ts";
 export type { TaskContext } from "./task/context.ts";
