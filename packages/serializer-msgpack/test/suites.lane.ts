@@ -1,24 +1,9 @@
 import { createCodec, parseHeader } from "@platoon/core";
-import { msgpackSerializer } from "@platoon/serializer-msgpack";
 import { serializerSuite } from "@platoon/testkit";
 import { api } from "@platoon/testkit/lane";
+import { msgpackSuiteOptions } from "./suite.options.ts";
 
-serializerSuite(api, {
-  name: "msgpack",
-  create: () => msgpackSerializer(),
-  supports: {
-    dates: true,
-    bigint: true,
-    maps: true,
-    sets: true,
-    uint8Array: true,
-    typedArrays: true,
-    undefined: true,
-    nonFiniteNumbers: true,
-  },
-  detectsTruncation: true,
-  numRuns: 50,
-});
+serializerSuite(api, { ...msgpackSuiteOptions, numRuns: 50 });
 
 api.describe("msgpack by name", () => {
   api.it("createCodec resolves msgpack + gzip through the registry", async () => {
