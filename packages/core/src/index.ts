@@ -40,6 +40,7 @@ export type { Compressor, MaybePromise } from "./contracts/compressor.ts";
 export type { ErrorInfo, FaultKind } from "./contracts/error-info.ts";
 export type * from "./contracts/executor.ts";
 export type { Serializer } from "./contracts/serializer.ts";
+export * from "./control/index.ts";
 export {
   CancelledError,
   CodecError,

@@ -132,7 +132,7 @@ describe("scheduler semantics (manual clock)", () => {
 
   it("no-overlap skips a tick while the previous job waits or runs", async () => {
     const { clock, broker, scheduler } = await setup();
-    await scheduler.create({ id: "x", task: "double", input: 1, every: 1_000, noOverlap: true });
+    await scheduler.create({ id: "x", task: "noop", input: 1, every: 1_000, noOverlap: true });
     expect(await fireAt(clock, scheduler, T0 + 1_000, T0 + 2_000, T0 + 3_000)).toEqual([1, 0, 0]);
     // A worker runs the job; the next tick fires again.
     const worker = await createWorker({ broker, tasks, queue: "q" });

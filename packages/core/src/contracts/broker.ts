@@ -149,6 +149,27 @@ export interface ScheduleRecord {
   updatedAt: number;
 }
 
+/** A worker's presence, kept by brokers that implement the optional worker registry. */
+export interface WorkerRecord {
+  id: string;
+  /** Host name, where the runtime tells it. */
+  host?: string;
+  /** Process id, where the runtime has one. */
+  pid?: number;
+  queues: string[];
+  concurrency: number;
+  /** The worker's state at its last heartbeat (running, paused, stopping…). */
+  state?: string;
+  /** Epoch ms. */
+  startedAt: number;
+  /** JSON-safe details: metrics, executor stats, runtime. */
+  info?: Record<string, unknown>;
+  /** Epoch ms of the last heartbeat; set by the broker. */
+  lastSeen?: number;
+  /** True when no heartbeat came within its time to live; set by the broker. */
+  gone?: boolean;
+}
+
 export type ControlHandler = (message: Uint8Array) => void;
 export type Unsubscribe = () => Promise<void>;
 
@@ -230,6 +251,16 @@ export interface Broker {
 
   publish(channel: string, message: Uint8Array): Promise<void>;
   subscribe(channel: string, handler: ControlHandler): Promise<Unsubscribe>;
+
+  /**
+   * Optional worker registry. Records (or refreshes) a worker's presence; it reads as
+   * `gone` once `ttlMs` passes without another heartbeat.
+   */
+  heartbeatWorker?(record: WorkerRecord, ttlMs: number): Promise<void>;
+  /** Every known worker with `lastSeen` and `gone`; long-gone ones may be pruned. */
+  listWorkers?(): Promise<WorkerRecord[]>;
+  /** Drops a worker's record (on a clean stop). False when there was none. */
+  forgetWorker?(id: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -16,6 +16,7 @@ import type {
   Settlement,
   SettleResult,
   Unsubscribe,
+  WorkerRecord,
 } from "../contracts/broker.ts";
 import type { ErrorInfo } from "../contracts/error-info.ts";
 import { PlatoonError } from "../errors.ts";
@@ -46,6 +47,10 @@ export class MemoryBroker implements Broker {
   readonly #locks = new Map<string, { owner: string; expiresAt: number }>();
   readonly #schedules = new Map<string, ScheduleRecord>();
   readonly #channels = new Map<string, Set<ControlHandler>>();
+  readonly #workers = new Map<
+    string,
+    { record: WorkerRecord; lastSeen: number; expiresAt: number }
+  >();
   readonly #timers = new Map<string, { timer: ReturnType<typeof setTimeout>; at: number }>();
   #tokenPrefix = randomToken();
   #tokenCounter = 0;
@@ -450,6 +455,33 @@ export class MemoryBroker implements Broker {
     return async () => {
       set.delete(handler);
     };
+  }
+
+  async heartbeatWorker(record: WorkerRecord, ttlMs: number): Promise<void> {
+    this.#open();
+    const now = this.#now();
+    const copy = JSON.parse(JSON.stringify(record)) as WorkerRecord;
+    delete copy.gone;
+    delete copy.lastSeen;
+    this.#workers.set(record.id, { record: copy, lastSeen: now, expiresAt: now + ttlMs });
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    const now = this.#now();
+    const out: WorkerRecord[] = [];
+    for (const [id, w] of this.#workers) {
+      // Gone for an hour: forgotten.
+      if (w.expiresAt + 3_600_000 < now) {
+        this.#workers.delete(id);
+        continue;
+      }
+      out.push({ ...w.record, lastSeen: w.lastSeen, gone: w.expiresAt <= now });
+    }
+    return out;
+  }
+
+  async forgetWorker(id: string): Promise<boolean> {
+    return this.#workers.delete(id);
   }
 
   async close(): Promise<void> {
