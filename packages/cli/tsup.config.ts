@@ -1,0 +1,6 @@
+import { platoonTsup } from "@platoon/tsup-config";
+import { defineConfig } from "tsup";
+
+export default defineConfig(
+  platoonTsup({ platform: "node", entry: ["src/index.ts", "src/main.ts"] }),
+);
