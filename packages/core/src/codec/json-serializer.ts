@@ -42,7 +42,7 @@ export const jsonSerializer: Serializer = {
   },
   deserialize(bytes: Uint8Array): unknown {
     try {
-      const text = (bytes.length <= SMALL && asciiText(bytes)) || decoder.decode(bytes);
+      const text = decoder.decode(bytes);
       if (!text.includes(`"${TAG}"`)) return JSON.parse(text);
       const value = JSON.parse(text, reviver);
       // A reviver that returns undefined deletes the property, so undefined travels as a
@@ -58,9 +58,9 @@ export const jsonSerializer: Serializer = {
 
 function stringify(value: unknown): string {
   try {
-    return typeof value === "object" && value !== null
-      ? JSON.stringify(value, replacer)
-      : JSON.stringify(encodeScalar(value));
+    if (typeof value !== "object" || value === null) return JSON.stringify(encodeScalar(value));
+    // The replacer costs several times a plain stringify; most payloads need no tags.
+    return needsTags(value, 0) ? JSON.stringify(value, replacer) : JSON.stringify(value);
   } catch (error) {
     if (error instanceof CodecError) throw error;
     throw new CodecError(`json serializer cannot encode this value: ${(error as Error).message}`, {
@@ -69,10 +69,35 @@ function stringify(value: unknown): string {
   }
 }
 
-/** The bytes as a string when all are ASCII (then UTF-8 decoding is the identity). */
-function asciiText(bytes: Uint8Array): string | undefined {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return undefined;
-  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+/**
+ * True when plain JSON.stringify would lose or refuse something: a value we tag, a key
+ * that looks like a tag, or nesting too deep to walk (the replacer then reports cycles).
+ */
+function needsTags(value: object, depth: number): boolean {
+  if (depth > 64) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (valueNeedsTags(value[i], depth)) return true;
+    return false;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return true;
+  for (const key in value) {
+    if (key === TAG || valueNeedsTags((value as Record<string, unknown>)[key], depth)) return true;
+  }
+  return false;
+}
+
+function valueNeedsTags(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case "string":
+    case "number":
+    case "boolean":
+      return false;
+    case "object":
+      return v !== null && needsTags(v, depth + 1);
+    default:
+      return true;
+  }
 }
 
 function encodeScalar(value: unknown): unknown {
