@@ -1,5 +1,6 @@
 // Entry of a pool thread: serves the pool over this thread's port.
 import { parentPort } from "node:worker_threads";
+import { runtime } from "./runtime.ts";
 import { fromPort, type PortMessage, toPort } from "./thread-wire.ts";
 import type { FromWorker, ToWorker } from "./wire.ts";
 import { serveWorker } from "./worker/serve-worker.ts";
@@ -17,9 +18,14 @@ serveWorker({
   onMessage(handler: (message: ToWorker) => void) {
     port.on("message", (data: PortMessage) => handler(fromPort<ToWorker>(data)));
   },
-  // rss is the whole process's, so only this thread's heap counts against its limit.
+  // rss is the whole process's, so only this thread's own memory counts against its limit:
+  // its heap plus its external memory (ArrayBuffer and typed-array backing stores, which
+  // live outside the heap and outside resourceLimits). Both are per thread on Node, Deno
+  // and Bun. Bun's heapUsed already includes external memory, so it is not added twice.
   memory() {
-    return { heapMb: process.memoryUsage().heapUsed / MB };
+    const usage = process.memoryUsage();
+    const bytes = runtime === "bun" ? usage.heapUsed : usage.heapUsed + usage.external;
+    return { heapMb: bytes / MB };
   },
   exit() {
     (port as { close?: () => void }).close?.();

@@ -51,6 +51,11 @@ export interface InitMessage {
   flushMs: number;
   /** Report memory on a timer (0 = only with results). */
   memoryReportMs: number;
+  /**
+   * The pool's limit: the worker measures itself against it every few ms while its event
+   * loop turns, and reports at once when over it.
+   */
+  maxMemoryMb?: number;
   /** Import this tsx API URL and register it before importing a .ts tasks module. */
   tsxApi?: string;
   init?: InitHookSpec;
@@ -64,8 +69,15 @@ export type ToWorker =
   | { t: "stop" };
 
 export interface MemoryReport {
+  /** The worker's JavaScript memory: V8/JSC heap plus external (ArrayBuffer) memory. */
   heapMb?: number;
+  /** The process's resident set (child processes only: a thread shares its process's). */
   rssMb?: number;
+}
+
+/** What counts against maxMemoryMb. */
+export function memoryUsedMb(report: MemoryReport): number {
+  return Math.max(report.heapMb ?? 0, report.rssMb ?? 0);
 }
 
 export type FromWorker =

@@ -34,6 +34,22 @@ describe("ThreadExecutor", () => {
     expect(await decoded(codec, await run("add1", 1))).toBe(2);
   }, 30_000);
 
+  it("counts ArrayBuffer memory: a task leaking typed arrays is killed, its neighbours are not", async () => {
+    // Typed arrays live outside the V8 heap (resourceLimits never see them); the thread
+    // measures heap + external memory itself every few ms while the task awaits.
+    const executor = pool({ size: 1, maxMemoryMb: 160 });
+    const { codec, run } = await startWith(executor, fixtureTasks);
+    const leak = run("leakBuffers", { mb: 16, maxMb: 4096 });
+    const innocent = Array.from({ length: 20 }, (_, i) => run("add1", i));
+    const outcome = await leak;
+    expect(faultOf(outcome)).toBe("MemoryLimitExceeded");
+    if (outcome.status === "error") expect(outcome.error.message).toContain("leakBuffers");
+    const values = await Promise.all(innocent.map(async (o) => decoded(codec, await o)));
+    expect(values).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // Killed among the others (all suspects), then alone (guilty).
+    expect(executor.stats().workers[0]).toMatchObject({ memoryKills: 2, failures: 1 });
+  }, 30_000);
+
   it("terminates a task that ignores SIGTERM and loops at its deadline", async () => {
     const executor = pool({ size: 1 });
     const { codec, run } = await startWith(executor, fixtureTasks);
@@ -43,18 +59,22 @@ describe("ThreadExecutor", () => {
     expect(executor.stats().workers[0]).toMatchObject({ timeouts: 1, restarts: 1 });
   }, 30_000);
 
-  it("gives every job in flight on a dying thread an outcome", async () => {
+  it("re-runs the jobs that shared a crashing thread alone: only the crasher is charged", async () => {
+    // One thread, so all 300 jobs ride it together (batched, sent ahead).
     const executor = pool({ size: 1 });
-    const { run } = await startWith(executor, fixtureTasks);
+    const { codec, run } = await startWith(executor, fixtureTasks);
     const jobs = Array.from({ length: 300 }, (_, i) =>
       i === 150 ? run("exit", { code: 7 }) : run("add1", i),
     );
     const outcomes = await Promise.all(jobs);
-    const ok = outcomes.filter((o) => o.status === "ok").length;
-    const crashed = outcomes.filter((o) => faultOf(o) === "WorkerCrashed").length;
-    expect(ok + crashed).toBe(300);
-    expect(crashed).toBeGreaterThanOrEqual(1);
     expect(faultOf(outcomes[150]!)).toBe("WorkerCrashed");
+    const innocent = outcomes.filter((_, i) => i !== 150);
+    expect(innocent.map(faultOf).filter(Boolean)).toEqual([]);
+    const values = await Promise.all(innocent.map((o) => decoded(codec, o)));
+    expect(values).toEqual(Array.from({ length: 300 }, (_, i) => i + 1).filter((v) => v !== 151));
+    // Its thread died twice: among the others (all suspects), then alone (guilty).
+    expect(executor.stats().workers[0]).toMatchObject({ crashes: 2, failures: 1 });
+    expect(executor.stats().queued).toBe(0);
   }, 30_000);
 
   it("replaces a thread that dies of an uncaught error outside any task", async () => {

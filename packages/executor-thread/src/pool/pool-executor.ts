@@ -13,6 +13,7 @@ import {
   CAN_ENQUEUE,
   type FromWorker,
   type InitMessage,
+  memoryUsedMb,
   pack,
   type TaskMeta,
 } from "../wire.ts";
@@ -84,7 +85,11 @@ export class PoolExecutor implements Executor {
   readonly #options: PoolOptions;
   readonly #slots: Slot[] = [];
   readonly #queue = new Deque<Entry>();
+  /** Jobs that were in flight on a worker that died, waiting to run again alone. */
+  readonly #suspects = new Deque<Entry>();
+  /** Queued entries not yet settled (both queues), and how many of them are suspects. */
   #queuedLive = 0;
+  #suspectsQueued = 0;
   #seq = 0;
   #init: InitMessage | undefined;
   #tasksModule = "";
@@ -138,6 +143,9 @@ export class PoolExecutor implements Executor {
       flushMs: FLUSH_MS,
       memoryReportMs:
         this.#options.maxMemoryMb === undefined ? 0 : (this.#options.memoryCheckIntervalMs ?? 250),
+      ...(this.#options.maxMemoryMb === undefined
+        ? {}
+        : { maxMemoryMb: this.#options.maxMemoryMb }),
       ...this.initExtras(this.#tasksModule),
       ...(init
         ? {
@@ -211,7 +219,7 @@ export class PoolExecutor implements Executor {
 
   async #close(graceful: boolean): Promise<void> {
     this.#closed = true;
-    for (const entry of this.#queue.drain()) {
+    for (const entry of [...this.#suspects.drain(), ...this.#queue.drain()]) {
       if (!entry.done)
         this.#settle(entry, fault("Aborted", "executor closed before the task started"));
     }
@@ -403,7 +411,7 @@ export class PoolExecutor implements Executor {
   #checkMemory(slot: Slot, live: boolean): void {
     const max = this.#options.maxMemoryMb;
     if (max === undefined || slot.killCause || slot.state !== "ready") return;
-    const used = Math.max(slot.heapMb ?? 0, slot.rssMb ?? 0);
+    const used = memoryUsedMb(slot);
     if (used <= max) return;
     const running = [...slot.inFlight.values()].some((e) => !e.done);
     if (live && running) {
@@ -439,30 +447,31 @@ export class PoolExecutor implements Executor {
       for (let i = live.length - 1; i >= 0; i--) this.#requeue(live[i]!);
     } else if (cause === "close") {
       for (const entry of live) this.#settle(entry, fault("Aborted", "executor closed"));
-    } else if (cause === "memory" || info.outOfMemory) {
-      if (cause !== "memory") slot.counts.memoryKills++;
-      const where = `${this.kind} worker ${slot.id}`;
-      for (const entry of live) {
-        slot.counts.failures++;
-        this.#settle(
-          entry,
-          fault(
-            "MemoryLimitExceeded",
-            `${where} passed its memory limit of ${this.#options.maxMemoryMb ?? "?"} MB while running ${entry.request.task}`,
-          ),
-        );
-      }
     } else {
-      slot.counts.crashes++;
+      const memory = cause === "memory" || info.outOfMemory === true;
+      if (!memory) slot.counts.crashes++;
+      else if (cause !== "memory") slot.counts.memoryKills++;
+      // Only a job alone on its worker is known to be the cause. Several in flight (a batch,
+      // concurrent tasks): each becomes a suspect and runs again alone, not charged.
+      const alone = entries.length === 1;
       const why = describeExit(info);
       for (const entry of live) {
+        if (!alone) {
+          this.#requeue(entry, true);
+          continue;
+        }
         slot.counts.failures++;
+        const task = entry.request.task;
+        const where = `${this.kind} worker ${slot.id}`;
+        const note = entry.suspect ? " (run alone after a worker it shared died)" : "";
         this.#settle(
           entry,
-          fault(
-            "WorkerCrashed",
-            `${this.kind} worker ${slot.id} died (${why}) while running ${entry.request.task}`,
-          ),
+          memory
+            ? fault(
+                "MemoryLimitExceeded",
+                `${where} passed its memory limit of ${this.#options.maxMemoryMb ?? "?"} MB while running ${task}${note}`,
+              )
+            : fault("WorkerCrashed", `${where} died (${why}) while running ${task}${note}`),
         );
       }
     }
@@ -499,7 +508,11 @@ export class PoolExecutor implements Executor {
     this.#afterProgress();
   }
 
-  #requeue(entry: Entry): void {
+  /**
+   * Puts a job that was in flight back in line: at the head of the queue, or, for a suspect
+   * (new or again), at the end of the suspects, which run one at a time on a worker alone.
+   */
+  #requeue(entry: Entry, suspect = false): void {
     if (this.#closed) {
       this.#settle(entry, fault("Aborted", "executor closed before the task finished"));
       return;
@@ -507,7 +520,14 @@ export class PoolExecutor implements Executor {
     entry.slot = undefined;
     entry.queued = true;
     this.#queuedLive++;
-    this.#queue.unshift(entry);
+    if (suspect || entry.suspect) {
+      entry.suspect = true;
+      this.#suspectsQueued++;
+      if (suspect) this.#suspects.push(entry);
+      else this.#suspects.unshift(entry);
+    } else {
+      this.#queue.unshift(entry);
+    }
   }
 
   #onDeadline(entry: Entry): void {
@@ -553,6 +573,7 @@ export class PoolExecutor implements Executor {
     if (entry.queued) {
       entry.queued = false;
       this.#queuedLive--;
+      if (entry.suspect) this.#suspectsQueued--;
     }
     if (entry.timer !== undefined) clearTimeout(entry.timer);
     if (entry.onAbort) entry.request.signal?.removeEventListener("abort", entry.onAbort);
@@ -598,35 +619,79 @@ export class PoolExecutor implements Executor {
 
   #dispatch(): void {
     if (this.#closed) return;
+    this.#dispatchSuspects();
     for (;;) {
+      const regular = this.#queuedLive - this.#suspectsQueued;
+      if (regular === 0) return;
       const open = this.#slots.filter(
         (s) =>
           s.state === "ready" &&
           !s.retiring &&
           !s.killCause &&
+          !s.isolating &&
           s.inFlight.size < s.window(this.#concurrency, this.#maxPrefetch),
       );
-      if (open.length === 0 || this.#queuedLive === 0) return;
-      const share = Math.ceil(this.#queuedLive / open.length);
+      if (open.length === 0) return;
+      const share = Math.ceil(regular / open.length);
       let sent = 0;
       for (const slot of open) {
         const room = slot.window(this.#concurrency, this.#maxPrefetch) - slot.inFlight.size;
-        sent += this.#sendBatch(slot, Math.min(room, share, this.#maxBatch));
+        sent += this.#sendBatch(slot, Math.min(room, share, this.#maxBatch), this.#queue);
       }
       if (sent === 0) return;
     }
   }
 
-  #sendBatch(slot: Slot, max: number): number {
+  /**
+   * Suspects run one at a time on one seat reserved for them (the isolation lane): the
+   * seat takes no regular jobs, finishes what it had in flight, then gets one suspect at a
+   * time with nothing else in flight. The other seats keep batching regular jobs. The seat
+   * goes back to regular work once no suspect is waiting or running on it.
+   */
+  #dispatchSuspects(): void {
+    let lane = this.#slots.find((s) => s.isolating);
+    if (this.#suspectsQueued === 0) {
+      if (lane && ![...lane.inFlight.values()].some((e) => e.suspect)) lane.isolating = false;
+      return;
+    }
+    if (!lane) {
+      // The seat that can start soonest: ready, with the fewest jobs in flight.
+      let best: Slot | undefined;
+      let bestScore = Infinity;
+      for (const s of this.#slots) {
+        if (s.state === "stopped") continue;
+        const score = (s.state === "ready" && !s.killCause ? 0 : 1e9) + s.inFlight.size;
+        if (score < bestScore) {
+          best = s;
+          bestScore = score;
+        }
+      }
+      if (!best) return;
+      lane = best;
+      lane.isolating = true;
+    }
+    if (
+      lane.state === "ready" &&
+      !lane.retiring &&
+      !lane.killCause &&
+      lane.handle &&
+      lane.inFlight.size === 0
+    ) {
+      this.#sendBatch(lane, 1, this.#suspects);
+    }
+  }
+
+  #sendBatch(slot: Slot, max: number, from: Deque<Entry>): number {
     const metas: TaskMeta[] = [];
     const parts: Uint8Array[] = [];
     let total = 0;
     while (metas.length < max) {
-      const entry = this.#queue.shift();
+      const entry = from.shift();
       if (!entry) break;
       if (entry.done) continue;
       entry.queued = false;
       this.#queuedLive--;
+      if (entry.suspect) this.#suspectsQueued--;
       entry.slot = slot;
       slot.inFlight.set(entry.seq, entry);
       const r = entry.request;

@@ -15,6 +15,11 @@ export class Slot {
   state: "starting" | "ready" | "stopped" = "starting";
   /** Takes no new jobs; replaced once its in-flight jobs are done. */
   retiring = false;
+  /**
+   * Reserved to re-run suspects, one at a time with nothing else in flight; takes no
+   * regular jobs until no suspect is left.
+   */
+  isolating = false;
   killCause: KillCause | undefined;
   /** Jobs sent to the current worker and not yet answered, in send order. */
   readonly inFlight = new Map<number, Entry>();

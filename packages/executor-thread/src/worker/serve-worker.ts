@@ -10,6 +10,7 @@ import {
   ABORTABLE,
   CAN_ENQUEUE,
   type InitMessage,
+  memoryUsedMb,
   pack,
   type ResultMeta,
   type TaskMeta,
@@ -24,6 +25,8 @@ interface Job {
 }
 
 const now = () => performance.now();
+/** How often a worker with a memory limit measures itself. */
+const MEMORY_CHECK_MS = 20;
 const later: (fn: () => void) => void =
   typeof setImmediate === "function" ? (fn) => setImmediate(fn) : (fn) => setTimeout(fn, 0);
 
@@ -84,13 +87,28 @@ class WorkerRuntime {
     this.#codec = codec;
     this.#concurrency = init.concurrency;
     this.#flushMs = init.flushMs;
-    if (init.memoryReportMs > 0) {
-      const timer = setInterval(
-        () => channel.send({ t: "memory", ...channel.memory() }),
-        init.memoryReportMs,
-      );
-      (timer as { unref?: () => void }).unref?.();
-    }
+    if (init.memoryReportMs > 0) this.#watchMemory(init.memoryReportMs, init.maxMemoryMb);
+  }
+
+  /**
+   * Reports memory every `reportMs`, and with a limit also measures it every few ms
+   * (microseconds each) and reports at once when over: a task that awaits between
+   * allocations is caught within a few ms of passing the limit, whatever `reportMs` is.
+   * A timer cannot fire during a synchronous loop; the pool's other guards cover that.
+   */
+  #watchMemory(reportMs: number, limitMb: number | undefined): void {
+    const everyMs = limitMb === undefined ? reportMs : Math.min(reportMs, MEMORY_CHECK_MS);
+    let reported = now();
+    const timer = setInterval(() => {
+      const report = this.#channel.memory();
+      const t = now();
+      const over = limitMb !== undefined && memoryUsedMb(report) > limitMb;
+      if (over || t - reported >= reportMs - everyMs / 2) {
+        reported = t;
+        this.#channel.send({ t: "memory", ...report });
+      }
+    }, everyMs);
+    (timer as { unref?: () => void }).unref?.();
   }
 
   receive(message: ToWorker): void {
