@@ -223,8 +223,12 @@ export class Worker {
         await this.#sleepUntilWoken();
         continue;
       }
-      const room = this.#concurrency + this.#prefetch - this.#running.size - this.#buffer.size;
-      if (room <= 0) {
+      const capacity = this.#concurrency + this.#prefetch;
+      const room = capacity - this.#running.size - this.#buffer.size;
+      // Refill in bulk: wait for half the capacity to free up unless the prefetched jobs
+      // have run out. Reserving each slot as it frees turns every broker call (and with
+      // Redis, every round trip) into a batch of one.
+      if (room <= 0 || (room < capacity / 2 && this.#buffer.size > 0)) {
         await this.#sleepUntilWoken();
         continue;
       }
