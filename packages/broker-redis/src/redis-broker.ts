@@ -17,6 +17,7 @@ import type {
   Settlement,
   SettleResult,
   Unsubscribe,
+  WorkerRecord,
 } from "@platoon/core";
 import type { RedisOptions } from "ioredis";
 import {
@@ -40,6 +41,7 @@ import { KeySpace } from "./keys.ts";
 import { ResultWaiters } from "./result-waiters.ts";
 import { installScripts, type ScriptName, type ScriptRunner } from "./scripts.ts";
 import { Subscriptions } from "./subscriptions.ts";
+import * as registry from "./worker-registry.ts";
 
 export interface RedisBrokerOptions {
   /** `redis://[user:pass@]host:port[/db]` or `rediss://…` for TLS. Default redis://127.0.0.1:6379. */
@@ -487,6 +489,24 @@ export class RedisBroker implements Broker {
     } catch (error) {
       throw brokerError(`could not subscribe to ${channel}`, error);
     }
+  }
+
+  /** Worker registry (see worker-registry.ts): one hash, times by Redis' clock. */
+  async heartbeatWorker(record: WorkerRecord, ttlMs: number): Promise<void> {
+    this.#open();
+    await this.#retry("heartbeatWorker", () =>
+      registry.heartbeatWorker(this.#client, this.keys, record, ttlMs),
+    );
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    this.#open();
+    return this.#retry("listWorkers", () => registry.listWorkers(this.#client, this.keys));
+  }
+
+  async forgetWorker(id: string): Promise<boolean> {
+    this.#open();
+    return this.#retry("forgetWorker", () => registry.forgetWorker(this.#client, this.keys, id));
   }
 
   async close(): Promise<void> {

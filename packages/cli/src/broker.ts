@@ -29,7 +29,7 @@ export async function openBroker(url: string, interactive: boolean): Promise<Bro
 export async function checkReachable(
   broker: Broker,
   url: string,
-  timeoutMs = 4_000,
+  timeoutMs = 3_000,
 ): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
@@ -40,7 +40,8 @@ export async function checkReachable(
       }),
     ]);
   } catch (error) {
-    await broker.close().catch(() => {});
+    // Not awaited: closing a connection that never opened can hang; the process exits.
+    void broker.close().catch(() => {});
     const why = error instanceof PlatoonError ? error.message : (error as Error).message;
     throw new CliError(
       EXIT.BROKER_UNREACHABLE,

@@ -1,10 +1,11 @@
-import { createRedisBroker, type RedisBroker } from "@platoon/broker-redis";
+import { createRedisBroker } from "@platoon/broker-redis";
+import type { Broker } from "@platoon/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { platoon, startPlatoon, waitFor } from "./helpers.ts";
 import { RedisServer } from "./redis-server.ts";
 
 let redis: RedisServer;
-let broker: RedisBroker;
+let broker: Broker;
 let worker: ReturnType<typeof startPlatoon>;
 const Q = "e2e";
 
@@ -15,7 +16,7 @@ const json = async (...args: string[]) => {
   return JSON.parse(r.stdout);
 };
 const liveWorkers = async () => {
-  const list = broker.listWorkers ? await broker.listWorkers() : [];
+  const list = (await broker.listWorkers?.()) ?? [];
   return list.filter((w) => !w.gone && w.queues.includes(Q));
 };
 
@@ -51,8 +52,6 @@ describe("platoon CLI against a real Redis", () => {
     expect(help.stdout).toMatch(/Commands:[\s\S]*worker[\s\S]*schedule/);
     const sub = await platoon(["schedule", "--help"]);
     expect(sub.stdout).toMatch(/--every/);
-    expect((await platoon(["enqueue"])).code).toBe(2);
-    expect((await platoon(["frobnicate"])).code).toBe(2);
     expect((await platoon(["status", "--bogus"])).code).toBe(2);
   });
 
@@ -63,7 +62,7 @@ describe("platoon CLI against a real Redis", () => {
   });
 
   it("a supervised worker shows in status --json", async () => {
-    await waitFor(async () => (await cli("ping", "all")).code === 0, 20_000, "worker to answer");
+    await waitFor(async () => (await liveWorkers()).length === 1, 20_000, "worker to register");
     const status = await json("status");
     const live = status.workers.filter((w: { gone?: boolean }) => !w.gone);
     expect(live).toHaveLength(1);

@@ -61,7 +61,7 @@ async function runChild(ctx: Context, tasksUrl: string): Promise<number> {
     ...(o.compressor === undefined ? {} : { compressor: o.compressor as never }),
   });
   const restarts = Number(process.env.PLATOON_RESTARTS ?? 0);
-  await attachControl(worker, {
+  const control = await attachControl(worker, {
     heartbeatMs: o.heartbeatMs,
     host: hostname(),
     pid: process.pid,
@@ -79,6 +79,7 @@ async function runChild(ctx: Context, tasksUrl: string): Promise<number> {
     `[platoon] worker ${worker.id} running: queue ${o.queue}, executor ${o.executor}, concurrency ${worker.concurrency}, pid ${process.pid}`,
   );
   await worker.stopped;
+  await control.detach();
   await broker.close().catch(() => {});
   ctx.out.error(`[platoon] worker ${worker.id} stopped`);
   return 0;

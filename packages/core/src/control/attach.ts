@@ -96,15 +96,22 @@ export async function attachControl(
     }
   };
 
-  const beat = async () => {
-    if (detached) return;
+  let beating: Promise<void> | undefined;
+  const beatOnce = async () => {
     try {
       await syncPause();
-      if (worker.state === "stopped") return;
+      if (detached || worker.state === "stopped") return;
       await broker.heartbeatWorker?.(record(), heartbeatMs * 3);
     } catch (error) {
-      log.warn(`[platoon] worker ${worker.id}: heartbeat failed`, error);
+      if (!detached) log.warn(`[platoon] worker ${worker.id}: heartbeat failed`, error);
     }
+  };
+  const beat = (): Promise<void> => {
+    if (detached) return Promise.resolve();
+    beating ??= beatOnce().finally(() => {
+      beating = undefined;
+    });
+    return beating;
   };
 
   const reply = async (
@@ -173,12 +180,17 @@ export async function attachControl(
 
   await beat();
   const timer = setInterval(() => void beat(), heartbeatMs);
-  const detach = async () => {
-    if (detached) return;
-    detached = true;
-    clearInterval(timer);
-    await unsubscribe().catch(() => {});
-    await broker.forgetWorker?.(worker.id).catch(() => false);
+  let detaching: Promise<void> | undefined;
+  const detach = (): Promise<void> => {
+    detaching ??= (async () => {
+      detached = true;
+      clearInterval(timer);
+      // A heartbeat in flight must land before the record is forgotten.
+      await beating?.catch(() => {});
+      await unsubscribe().catch(() => {});
+      await broker.forgetWorker?.(worker.id).catch(() => false);
+    })();
+    return detaching;
   };
   void worker.stopped.then(detach);
   return { workerId: worker.id, beat, detach };
