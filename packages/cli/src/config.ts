@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ScheduleDefinition } from "@platoon/core";
 import { usage } from "./exit-codes.ts";
+import { importModule } from "./import-module.ts";
 
 /** What `platoon.config.{ts,mjs,js,json}` may hold. Flags and env vars win over it. */
 export interface PlatoonConfig {
@@ -57,7 +58,7 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<Loaded
   try {
     if (file.endsWith(".json")) config = JSON.parse(readFileSync(file, "utf8"));
     else {
-      const mod = await import(pathToFileURL(file).href);
+      const mod = await importModule(pathToFileURL(file).href);
       config = (mod.default ?? mod.config ?? mod) as PlatoonConfig;
     }
   } catch (error) {

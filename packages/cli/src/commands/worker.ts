@@ -14,6 +14,7 @@ import {
 import { openBroker, redact } from "../broker.ts";
 import type { Context } from "../context.ts";
 import { usage } from "../exit-codes.ts";
+import { importModule } from "../import-module.ts";
 
 /** `platoon worker <tasks>`: a supervisor that runs the worker in a child process. */
 export async function workerCommand(ctx: Context): Promise<number> {
@@ -32,7 +33,7 @@ async function makeExecutor(
   const memory = o.maxMemoryMb === undefined ? {} : { maxMemoryMb: o.maxMemoryMb };
   switch (o.executor) {
     case "inline":
-      return { executor: new InlineExecutor(), tasks: await import(tasksUrl) };
+      return { executor: new InlineExecutor(), tasks: await importModule(tasksUrl) };
     case "process": {
       const { ProcessExecutor } = await import("@platoon/executor-process");
       return { executor: new ProcessExecutor(memory), tasks: tasksUrl };
