@@ -253,4 +253,4 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 const invoked = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
-if (invoked) await main(process.argv.slice(2));
+if (invoked) void main(process.argv.slice(2));
