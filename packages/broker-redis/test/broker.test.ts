@@ -1,12 +1,36 @@
+import { waitFor } from "@platoon/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisBroker } from "../src/index.ts";
-import { brokers, dec, enc, job, sleep, uniqueQueue } from "./helpers.ts";
+import { brokers, dec, enc, job, sleep, uniqueQueue, within } from "./helpers.ts";
 import { RedisServer } from "./redis-server.ts";
 
 let server: RedisServer;
 let admin: Redis;
 const pool = brokers(() => server);
+
+/** Subscribers of a pub/sub channel, by Redis' own count. */
+async function subscribers(channel: string): Promise<number> {
+  const reply = (await admin.call("PUBSUB", "NUMSUB", channel)) as [string, number];
+  return Number(reply[1]);
+}
+
+/** Ids of the connections blocked in BZPOPMIN right now (a reserve waiting for work). */
+async function blockedReserves(): Promise<string[]> {
+  const list = (await admin.call("CLIENT", "LIST")) as string;
+  return list
+    .split("\n")
+    .filter((l) => /\bflags=\w*b/.test(l) && /\bcmd=bzpopmin\b/.test(l))
+    .map((l) => /\bid=(\d+)/.exec(l)![1]!);
+}
+
+/** Waits until `n` reserves block in Redis, besides those in `before`. */
+async function waitForBlockedReserves(n: number, before: string[]): Promise<void> {
+  await waitFor(
+    async () => (await blockedReserves()).filter((id) => !before.includes(id)).length >= n,
+    { timeoutMs: 20_000, what: `${n} reserve(s) blocked in BZPOPMIN` },
+  );
+}
 beforeAll(async () => {
   server = await RedisServer.start();
   admin = new Redis(server.port, "127.0.0.1");
@@ -29,7 +53,7 @@ describe("leases", () => {
       10_000,
     );
     expect(ok).toEqual([true, true, true, false]);
-    await sleep(200);
+    await sleep(200); // on purpose past the original 100 ms lease: only the extension holds them
     expect(await b.reserve(q, { max: 10, leaseMs: 1000 })).toEqual([]);
     expect((await b.stats(q)).active).toBe(3);
   });
@@ -41,7 +65,7 @@ describe("leases", () => {
     await crashed.enqueue(q, [job("orphan")]);
     const [first] = await crashed.reserve(q, { max: 1, leaseMs: 50 });
     await crashed.close(); // the holder dies without settling
-    const [again] = await survivor.reserve(q, { max: 1, leaseMs: 10_000, waitMs: 2_000 });
+    const [again] = await survivor.reserve(q, { max: 1, leaseMs: 10_000, waitMs: 15_000 });
     expect(again?.id).toBe("orphan");
     expect(again?.attempt).toBe(2);
     expect(again?.token).not.toBe(first?.token);
@@ -56,21 +80,25 @@ describe("leases", () => {
     const q = uniqueQueue();
     await b.enqueue(q, [job("x")]);
     await b.reserve(q, { max: 1, leaseMs: 150 });
-    const started = Date.now();
-    const got = await b.reserve(q, { max: 1, leaseMs: 1000, waitMs: 5_000 });
+    // Without the wake at the lease's deadline this reserve would sit out its full 60 s wait;
+    // the 20 s bound only proves that it did not (not a speed check).
+    const got = await within(
+      b.reserve(q, { max: 1, leaseMs: 1000, waitMs: 60_000 }),
+      20_000,
+      "reserve woken when the lease came due",
+    );
     expect(got.map((d) => d.id)).toEqual(["x"]);
-    expect(Date.now() - started).toBeLessThan(2_000);
-  });
+  }, 60_000);
 
   it("dead-letters a job without maxAttempts after maxDeliveries expired leases", async () => {
     const b = pool.make({ maxDeliveries: 2 });
     const q = uniqueQueue();
     await b.enqueue(q, [job("hang")]);
     await b.reserve(q, { max: 1, leaseMs: 20 });
-    await sleep(40);
+    await sleep(40); // let the 20 ms lease expire on purpose (the "hang")
     const [second] = await b.reserve(q, { max: 1, leaseMs: 20 });
     expect(second?.attempt).toBe(2);
-    await sleep(40);
+    await sleep(40); // and the second one
     expect(await b.reserve(q, { max: 1, leaseMs: 20 })).toEqual([]);
     const [dead] = await b.listDead(q);
     expect(dead).toMatchObject({ id: "hang", attempt: 2, error: { fault: "LeaseExpired" } });
@@ -220,19 +248,32 @@ describe("results, idempotency, cancel", () => {
     const q = uniqueQueue();
     await b.enqueue(q, [job("w")]);
     await admin.config("RESETSTAT");
-    const waiting = b.waitResult(q, "w", 10_000);
+    const looks = async () => {
+      const stats = await admin.info("commandstats");
+      const calls = (name: string) =>
+        Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      return calls("get") + calls("mget");
+    };
+    const waiting = b.waitResult(q, "w", 60_000);
+    await waitFor(async () => (await subscribers(b.keys.doneChannel(q))) === 1, {
+      timeoutMs: 20_000,
+      what: "the waiter's subscription",
+    });
+    await waitFor(async () => (await looks()) >= 1, {
+      timeoutMs: 20_000,
+      what: "the one look after subscribing",
+    });
+    // A window in which a polling waiter would look again: asserting that nothing happens
+    // needs a fixed wait.
     await sleep(400);
-    const stats = await admin.info("commandstats");
-    const calls = (name: string) =>
-      Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
-    expect(calls("get") + calls("mget")).toBeLessThanOrEqual(1); // the one look after subscribing
+    expect(await looks()).toBe(1);
     const [d] = await b.reserve(q, { max: 1, leaseMs: 1000 });
-    const started = Date.now();
     await b.settle(q, [{ kind: "complete", id: "w", token: d!.token, result: enc.encode("v") }]);
-    const r = await waiting;
-    expect(Date.now() - started).toBeLessThan(500);
+    // Nothing polls, so only the announcement can wake it before its 60 s timeout; the 20 s
+    // bound proves that it did (not a speed check).
+    const r = await within(waiting, 20_000, "waiter woken by the done announcement");
     expect(r?.status === "completed" && dec.decode(r.value)).toBe("v");
-  });
+  }, 60_000);
 
   it("many waiters on one queue share one subscription and each get their result", async () => {
     const b = pool.make();
@@ -265,13 +306,20 @@ describe("results, idempotency, cancel", () => {
       q,
       ids.map((id) => job(id)),
     );
-    const waits = ids.map((id) => b.waitResult(q, id, 20_000));
-    await sleep(50);
-    const channels = ((await admin.call("PUBSUB", "CHANNELS")) as string[]).filter((c) =>
-      c.startsWith(b.keys.queue(q)),
-    );
-    expect(channels).toEqual([b.keys.doneChannel(q)]);
-    const started = Date.now();
+    const waits = ids.map((id) => b.waitResult(q, id, 60_000));
+    const queueChannels = async () =>
+      ((await admin.call("PUBSUB", "CHANNELS")) as string[]).filter((c) =>
+        c.startsWith(b.keys.queue(q)),
+      );
+    expect(
+      await waitFor(
+        async () => ((await queueChannels()).length > 0 ? queueChannels() : undefined),
+        {
+          timeoutMs: 20_000,
+          what: "the shared subscription",
+        },
+      ),
+    ).toEqual([b.keys.doneChannel(q)]);
     for (;;) {
       const ds = await b.reserve(q, { max: 500, leaseMs: 10_000 });
       if (ds.length === 0) break;
@@ -287,32 +335,34 @@ describe("results, idempotency, cancel", () => {
     }
     const results = await Promise.all(waits);
     expect(results.every((r) => r?.status === "completed")).toBe(true);
-    expect(Date.now() - started).toBeLessThan(10_000);
-    await sleep(50);
-    expect(
-      ((await admin.call("PUBSUB", "CHANNELS")) as string[]).filter((c) =>
-        c.startsWith(b.keys.queue(q)),
-      ),
-    ).toEqual([]);
+    // With no waiter left, the shared subscription is dropped.
+    await waitFor(async () => (await queueChannels()).length === 0, {
+      timeoutMs: 20_000,
+      what: "unsubscribe",
+    });
   });
 
   it("a waiter whose subscriber connection dropped still gets a result that landed meanwhile", async () => {
     const b = pool.make();
     const q = uniqueQueue();
     await b.enqueue(q, [job("lost")]);
-    const waiting = b.waitResult(q, "lost", 15_000);
-    await sleep(50);
+    const waiting = b.waitResult(q, "lost", 60_000);
+    await waitFor(async () => (await subscribers(b.keys.doneChannel(q))) === 1, {
+      timeoutMs: 20_000,
+      what: "the waiter's subscription",
+    });
     await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
     const [d] = await b.reserve(q, { max: 1, leaseMs: 10_000 });
     await b.settle(q, [{ kind: "complete", id: "lost", token: d!.token, result: enc.encode("v") }]);
-    expect((await waiting)?.status).toBe("completed");
-  });
+    expect((await within(waiting, 20_000, "waiter after a resubscribe"))?.status).toBe("completed");
+  }, 60_000);
 
   it("a result is kept for its ttl only, and the job leaves no keys behind", async () => {
     const b = pool.make();
     const q = uniqueQueue();
     await b.enqueue(q, [
-      job("t1", { resultTtlMs: 150, idempotencyKey: "k1" }),
+      // 1 s: long enough that a stalled (loaded) test process still sees the key alive below.
+      job("t1", { resultTtlMs: 1_000, idempotencyKey: "k1" }),
       job("t2", { resultTtlMs: 0 }),
     ]);
     const ds = await b.reserve(q, { max: 2, leaseMs: 1000 });
@@ -327,10 +377,12 @@ describe("results, idempotency, cancel", () => {
     );
     const pttl = await admin.pttl(b.keys.result(q, "t1"));
     expect(pttl).toBeGreaterThan(0);
-    expect(pttl).toBeLessThanOrEqual(150);
+    expect(pttl).toBeLessThanOrEqual(1_000);
     expect(await admin.pttl(`${b.keys.queue(q)}i:k1`)).toBeGreaterThan(0);
-    await sleep(250);
-    expect(await b.getResult(q, "t1")).toBeUndefined();
+    await waitFor(async () => (await b.getResult(q, "t1")) === undefined, {
+      timeoutMs: 20_000,
+      what: "the result to expire",
+    });
     expect((await b.stats(q)).results).toBe(0);
     const left = await admin.keys(`${b.keys.queue(q)}*`);
     // What stays: the one-member wake marker and the (now empty-scored) results index.
@@ -340,15 +392,19 @@ describe("results, idempotency, cancel", () => {
   it("idempotency holds while the first job or its result is kept, then frees the key", async () => {
     const b = pool.make();
     const q = uniqueQueue();
-    expect(await b.enqueue(q, [job("i1", { idempotencyKey: "same", resultTtlMs: 100 })])).toEqual([
-      { id: "i1", duplicate: false },
-    ]);
+    // 1 s: long enough that a stalled (loaded) test process still sees it held below.
+    expect(await b.enqueue(q, [job("i1", { idempotencyKey: "same", resultTtlMs: 1_000 })])).toEqual(
+      [{ id: "i1", duplicate: false }],
+    );
     const [d] = await b.reserve(q, { max: 1, leaseMs: 1000 });
     await b.settle(q, [{ kind: "complete", id: "i1", token: d!.token, result: new Uint8Array() }]);
     expect(await b.enqueue(q, [job("i2", { idempotencyKey: "same" })])).toEqual([
       { id: "i1", duplicate: true },
     ]);
-    await sleep(200);
+    await waitFor(async () => (await b.getResult(q, "i1")) === undefined, {
+      timeoutMs: 20_000,
+      what: "the first job's result to expire",
+    });
     expect(await b.enqueue(q, [job("i3", { idempotencyKey: "same" })])).toEqual([
       { id: "i3", duplicate: false },
     ]);
@@ -388,7 +444,7 @@ describe("dead letters, purge, locks, schedules", () => {
       { kind: "dead", id: "x", token: d!.token, error: { name: "E", message: "bad" } },
     ]);
     expect((await b.getJob(q, "x"))?.state).toBe("failed");
-    await sleep(100);
+    await sleep(100); // on purpose past the 50 ms result ttl: the dead letter must outlive it
     const [dead] = await b.listDead(q);
     expect(dead).toMatchObject({ id: "x", attempt: 1, maxAttempts: 2, error: { message: "bad" } });
     expect(await b.requeueDead(q)).toBe(1);
@@ -503,33 +559,39 @@ describe("layout and connections", () => {
   it("close ends a blocking reserve and pending waitResults", async () => {
     const b = createRedisBroker({ url: server.url });
     const q = uniqueQueue();
-    const reserving = b.reserve(q, { max: 1, leaseMs: 1000, waitMs: 30_000 });
-    const waiting = b.waitResult(q, "never", 30_000);
-    await sleep(50);
-    const started = Date.now();
+    const before = await blockedReserves();
+    const reserving = b.reserve(q, { max: 1, leaseMs: 1000, waitMs: 600_000 });
+    const waiting = b.waitResult(q, "never", 600_000);
+    await waitForBlockedReserves(1, before);
+    await waitFor(async () => (await subscribers(b.keys.doneChannel(q))) === 1, {
+      timeoutMs: 20_000,
+      what: "the waiter's subscription",
+    });
     await b.close();
-    expect(await reserving).toEqual([]);
-    expect(await waiting).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Both would wait 10 minutes unless close ends them; the 20 s bounds only prove that.
+    expect(await within(reserving, 20_000, "reserve ended by close")).toEqual([]);
+    expect(await within(waiting, 20_000, "waitResult ended by close")).toBeUndefined();
     await expect(b.stats(q)).rejects.toMatchObject({ code: "CLOSED" });
-  });
+  }, 60_000);
 
   it("concurrent blocking reserves on one broker each wake", async () => {
     const b = pool.make();
     const producer = pool.make();
     const q = uniqueQueue();
+    const before = await blockedReserves();
     const waits = Array.from({ length: 4 }, () =>
-      b.reserve(q, { max: 1, leaseMs: 5_000, waitMs: 5_000 }),
+      b.reserve(q, { max: 1, leaseMs: 60_000, waitMs: 60_000 }),
     );
-    await sleep(50);
+    await waitForBlockedReserves(4, before);
     await producer.enqueue(
       q,
       Array.from({ length: 4 }, (_, i) => job(`cw${i}`)),
     );
-    const got = (await Promise.all(waits))
+    // Unwoken, a reserve would sit out its 60 s wait; the 20 s bound proves each was woken.
+    const got = (await within(Promise.all(waits), 20_000, "every blocked reserve woken"))
       .flat()
       .map((d) => d.id)
       .sort();
     expect(got).toEqual(["cw0", "cw1", "cw2", "cw3"]);
-  });
+  }, 60_000);
 });

@@ -4,7 +4,53 @@ import type { RedisServer } from "./redis-server.ts";
 
 export const enc = new TextEncoder();
 export const dec = new TextDecoder();
+/**
+ * For scenario time only: a lease or ttl that must run out, a cadence, a window in which
+ * something must NOT happen. Never to "let things happen": wait for the event (waitFor).
+ */
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * The promise's value, or a clear failure if it has not settled after `ms`. A bound that
+ * proves "it did not hang" (pick it generous: ≥ 20 s), never a speed check.
+ */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: still pending after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Waits until a queue holds no waiting, delayed or active job. Fails when progress stops
+ * (stats unchanged for `stallMs`), never merely because a loaded machine is slow.
+ */
+export async function waitForDrain(
+  broker: Pick<RedisBroker, "stats">,
+  queue: string,
+  what: string,
+  stallMs = 30_000,
+): Promise<void> {
+  let last = "";
+  let changedAt = Date.now();
+  for (;;) {
+    const s = await broker.stats(queue);
+    if (s.waiting + s.delayed + s.active === 0) return;
+    const now = JSON.stringify(s);
+    if (now !== last) {
+      last = now;
+      changedAt = Date.now();
+    } else if (Date.now() - changedAt > stallMs) {
+      throw new Error(`${what}: no progress for ${stallMs} ms: ${now}`);
+    }
+    await sleep(100); // the poll interval of this wait loop
+  }
+}
 
 let counter = 0;
 export const uniqueQueue = (name = "q") => `${name}-${Date.now().toString(36)}-${++counter}`;
