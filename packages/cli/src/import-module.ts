@@ -13,7 +13,9 @@ export async function importModule(specifier: string): Promise<Record<string, un
     if (!/\.[mc]?tsx?$/.test(url) || code !== "ERR_UNKNOWN_FILE_EXTENSION") throw error;
     let api: { tsImport(url: string, parent: string): Promise<Record<string, unknown>> };
     try {
-      api = await import("tsx/esm/api" as string);
+      // A variable specifier: tsx is optional and must not be bundled.
+      const tsxApi = "tsx/esm/api";
+      api = await import(tsxApi);
     } catch {
       throw new Error(
         `cannot load ${url}: this Node cannot import TypeScript; install tsx, or use a .js/.json file`,

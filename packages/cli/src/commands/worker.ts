@@ -80,8 +80,13 @@ async function runChild(ctx: Context, tasksUrl: string): Promise<number> {
     `[platoon] worker ${worker.id} running: queue ${o.queue}, executor ${o.executor}, concurrency ${worker.concurrency}, pid ${process.pid}`,
   );
   await worker.stopped;
-  await control.detach();
-  await broker.close().catch(() => {});
+  await Promise.race([
+    (async () => {
+      await control.detach();
+      await broker.close().catch(() => {});
+    })(),
+    new Promise((r) => setTimeout(r, 3_000).unref()),
+  ]);
   ctx.out.error(`[platoon] worker ${worker.id} stopped`);
   return 0;
 }
@@ -166,7 +171,13 @@ async function supervise(ctx: Context, tasksUrl: string): Promise<number> {
     process.on("SIGINT", () => onSignal("SIGINT"));
     start();
   });
-  await scheduler?.stop();
-  await broker.close().catch(() => {});
+  // Bounded: with the broker down, closing could wait for a reconnect that never comes.
+  await Promise.race([
+    (async () => {
+      await scheduler?.stop();
+      await broker.close().catch(() => {});
+    })(),
+    new Promise((r) => setTimeout(r, 3_000).unref()),
+  ]);
   return code;
 }
