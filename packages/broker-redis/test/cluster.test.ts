@@ -13,7 +13,7 @@ let cluster: RedisClusterFixture | undefined;
 const clients: Cluster[] = [];
 beforeAll(async () => {
   if (hasRedisCli) cluster = await RedisClusterFixture.start();
-}, 60_000);
+}, 180_000); // three servers and a cluster to form, on a loaded CI machine
 afterAll(async () => {
   for (const c of clients) c.disconnect();
   await cluster?.stop();

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { waitFor } from "@platoon/testkit";
 import { Redis } from "ioredis";
 import { RedisServer } from "./redis-server.ts";
 
@@ -19,7 +20,9 @@ export class RedisClusterFixture {
       for (let i = 0; i < 3; i++) {
         nodes.push(
           await RedisServer.start({
-            extraArgs: ["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"],
+            // Nodes that miss heartbeats this long are marked failing: generous, as a loaded CI
+            // machine can starve a node for seconds, and these tests never exercise failover.
+            extraArgs: ["--cluster-enabled", "yes", "--cluster-node-timeout", "15000"],
           }),
         );
       }
@@ -40,11 +43,15 @@ export class RedisClusterFixture {
       // Wait until every node agrees the cluster is up.
       for (const n of nodes) {
         const probe = new Redis(n.port, "127.0.0.1");
-        for (let i = 0; !/cluster_state:ok/.test(await probe.cluster("INFO")); i++) {
-          if (i > 200) throw new Error("cluster did not come up");
-          await new Promise((r) => setTimeout(r, 50));
+        try {
+          await waitFor(async () => /cluster_state:ok/.test(await probe.cluster("INFO")), {
+            timeoutMs: 60_000,
+            intervalMs: 50,
+            what: `cluster_state:ok on node ${n.port}`,
+          });
+        } finally {
+          probe.disconnect();
         }
-        probe.disconnect();
       }
       return new RedisClusterFixture(nodes);
     } catch (error) {

@@ -44,6 +44,7 @@ export class RedisServer {
   /** Kills the server (SIGKILL by default: a crash, not a shutdown) and starts it again. */
   async restart(signal: NodeJS.Signals = "SIGKILL", downMs = 0): Promise<void> {
     await this.kill(signal);
+    // Down time on purpose: an outage clients must ride out, not a wait for an event.
     if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     await this.#launch(findRedisServer());
   }
@@ -91,12 +92,14 @@ export class RedisServer {
     proc.stderr?.on("data", (c) => {
       stderr += String(c);
     });
-    const deadline = Date.now() + 10_000;
+    // Generous (a loaded CI machine, an AOF to load after a restart), yet under the 30 s
+    // hook timeout of tooling/vitest, so a failed start says why.
+    const deadline = Date.now() + 25_000;
     while (!(await ping(this.port, tls !== undefined))) {
       if (proc.exitCode !== null)
         throw new Error(`redis-server exited with ${proc.exitCode}: ${stderr}`);
       if (Date.now() > deadline) throw new Error(`redis-server did not answer PING: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 20)); // the poll interval of this wait loop
     }
     // Data loaded from AOF answers PING with -LOADING first; wait for a real PONG above.
   }
@@ -137,7 +140,8 @@ function ping(port: number, tls: boolean): Promise<boolean> {
       socket.destroy();
       resolve(ok);
     };
-    socket.setTimeout(500, () => done(false));
+    // One probe's idle limit; the loop above retries until its deadline.
+    socket.setTimeout(2_000, () => done(false));
     socket.once("error", () => done(false));
     socket.on("data", (chunk) => {
       data += String(chunk);

@@ -47,8 +47,8 @@ describe.skipIf(!made)("rediss://", () => {
       redisOptions: { tls: { ca: readFileSync(certFile) } },
     });
     const q = uniqueQueue("tls");
-    const waiting = b.reserve(q, { max: 1, leaseMs: 5_000, waitMs: 5_000 });
-    const result = b.waitResult(q, "secure", 5_000);
+    const waiting = b.reserve(q, { max: 1, leaseMs: 30_000, waitMs: 15_000 });
+    const result = b.waitResult(q, "secure", 15_000);
     await b.enqueue(q, [job("secure")]);
     const [d] = await waiting;
     expect(d?.id).toBe("secure");

@@ -2,9 +2,10 @@
 // @platoon/core does not export them yet.
 import * as core from "@platoon/core";
 import { task } from "@platoon/core";
+import { waitFor } from "@platoon/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisBroker } from "../src/index.ts";
-import { sleep, uniqueQueue } from "./helpers.ts";
+import { uniqueQueue } from "./helpers.ts";
 import { RedisServer } from "./redis-server.ts";
 
 const api = core as unknown as {
@@ -43,20 +44,23 @@ describe.skipIf(!available)("core worker on the Redis broker", () => {
     });
     try {
       const handles = await Promise.all([1, 2, 3].map((n) => client.enqueue("double", n)));
-      expect(await Promise.all(handles.map((h: any) => h.result({ timeoutMs: 10_000 })))).toEqual([
+      expect(await Promise.all(handles.map((h: any) => h.result({ timeoutMs: 30_000 })))).toEqual([
         2, 4, 6,
       ]);
-      for (let i = 0; i < 200 && (await broker.stats(queue)).dead === 0; i++) await sleep(25);
+      await waitFor(async () => (await broker.stats(queue)).dead > 0, {
+        timeoutMs: 30_000,
+        what: "the corrupt job dead-lettered",
+      });
       const [dead] = await broker.listDead(queue);
       expect(dead?.id).toBe("corrupt");
       expect(dead?.error.fault).toBe("UndecodablePayload");
       expect(dead?.error.message.length).toBeGreaterThan(0);
       // Still working after it.
       const after = await client.enqueue("double", 21);
-      expect(await after.result({ timeoutMs: 10_000 })).toBe(42);
+      expect(await after.result({ timeoutMs: 30_000 })).toBe(42);
     } finally {
       await worker.stop();
       await broker.close();
     }
-  }, 30_000);
+  }, 120_000);
 });
