@@ -3,9 +3,13 @@ import { ProcessExecutor } from "@platoon/executor-process";
 import { executorSuite } from "@platoon/testkit";
 import { api } from "@platoon/testkit/lane";
 
+// The testkit's fixture tasks (add1, exit, leakBuffers…), next door in the monorepo.
+const fixtureTasks = new URL("../../testkit/fixtures/executor-tasks.mjs", import.meta.url).href;
+
 executorSuite(api, {
   name: "process (lane)",
   create: () => new ProcessExecutor({ size: 2, killGraceMs: 300 }),
+  createSingle: () => new ProcessExecutor({ size: 1, killGraceMs: 300 }),
   capabilities: { canInterruptSyncLoop: true, isolatesCrashes: true, wrapsLoadErrors: true },
   chaosCount: 300,
 });
@@ -40,5 +44,42 @@ api.describe("process executor (lane): TypeScript module and crash", () => {
       }
     },
     30_000,
+  );
+});
+
+api.describe("process executor (lane): innocent neighbours", () => {
+  api.it(
+    "re-runs jobs that shared a crashing process alone; only the crasher is charged",
+    async () => {
+      const codec = await createCodec();
+      const executor = new ProcessExecutor({ size: 1 });
+      try {
+        await executor.start({ tasksModule: fixtureTasks, codec, codecSpec: codec.spec() });
+        const run = async (task: string, input: unknown) =>
+          executor.execute({
+            jobId: task,
+            queue: "lane",
+            task,
+            payload: await codec.encode(input),
+            attempt: 1,
+            maxAttempts: 1,
+          });
+        const outcomes = await Promise.all(
+          Array.from({ length: 100 }, (_, i) =>
+            i === 50 ? run("exit", { code: 7 }) : run("add1", i),
+          ),
+        );
+        const faults = outcomes.map((o) => (o.status === "error" ? o.error.fault : undefined));
+        api.expect(faults[50]).toBe("WorkerCrashed");
+        api.expect(faults.filter(Boolean)).toEqual(["WorkerCrashed"]);
+        const values = await Promise.all(
+          outcomes.map((o, i) => (i === 50 || o.status !== "ok" ? i + 1 : codec.decode(o.result))),
+        );
+        api.expect(values).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      } finally {
+        await executor.close();
+      }
+    },
+    60_000,
   );
 });

@@ -2,100 +2,149 @@ import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "@platoon/testkit";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, it, type TestContext, vi } from "vitest";
 import { ProcessExecutor, type ProcessExecutorOptions } from "../src/index.ts";
 import { decoded, faultOf, fixtureTasks, startWith, sum, tsTasks } from "./helpers.ts";
 
-const open: ProcessExecutor[] = [];
-function pool(options: ProcessExecutorOptions = {}) {
-  const executor = new ProcessExecutor({ size: 2, killGraceMs: 300, ...options });
-  open.push(executor);
+/**
+ * A pool of its own for one test, closed when the test ends. One process unless a test
+ * needs two: starting a process (Node + tsx) is the slow part.
+ */
+function pool(ctx: TestContext, options: ProcessExecutorOptions = {}) {
+  const executor = new ProcessExecutor({ size: 1, killGraceMs: 200, ...options });
+  ctx.onTestFinished(() => executor.close());
   return executor;
 }
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await Promise.all(open.splice(0).map((e) => e.close()));
-});
 
-describe("ProcessExecutor", () => {
-  it("loads a TypeScript tasks module", async () => {
-    const executor = pool();
-    const { codec, manifest, run } = await startWith(executor, tsTasks);
-    expect(Object.keys(manifest)).toContain("norm");
-    expect(await decoded(codec, await run("norm", { x: 3, y: 4 }))).toBe(5);
+/**
+ * Pools shared by the cases that leave them healthy (and need no counters of their own),
+ * started on first use: one on the TypeScript module with env, cwd and runtime flags, one
+ * on the fixture tasks with an init hook.
+ */
+const cwd = tmpdir();
+const sharedPools: ProcessExecutor[] = [];
+function sharedPool(tasksModule: string, options: ProcessExecutorOptions) {
+  let started: ReturnType<typeof startWith> | undefined;
+  return () => {
+    if (!started) {
+      const executor = new ProcessExecutor({ size: 1, ...options });
+      sharedPools.push(executor);
+      started = startWith(executor, tasksModule).then((s) => Object.assign(s, { executor }));
+    }
+    return started as Promise<
+      Awaited<ReturnType<typeof startWith>> & { executor: ProcessExecutor }
+    >;
+  };
+}
+const tsPool = sharedPool(tsTasks, {
+  cwd,
+  env: { ...process.env, PLATOON_TEST_MARKER: "hello" },
+  execArgv: ["--max-old-space-size=300"],
+});
+const fixturePool = sharedPool(fixtureTasks, { init: { data: { region: "eu" } } });
+afterAll(() => Promise.all(sharedPools.map((e) => e.close())));
+
+// Every case has its own pool, so they run side by side: most of their time is spent
+// waiting for processes to start, die or be killed.
+describe.concurrent("ProcessExecutor", () => {
+  it("loads a TypeScript tasks module", async (ctx) => {
+    const { codec, manifest, run } = await tsPool();
+    ctx.expect(Object.keys(manifest)).toContain("norm");
+    ctx.expect(await decoded(codec, await run("norm", { x: 3, y: 4 }))).toBe(5);
   });
 
-  it("turns a SIGKILL from outside into WorkerCrashed and respawns", async () => {
-    const executor = pool({ size: 1 });
+  it("turns a SIGKILL from outside into WorkerCrashed and respawns", async (ctx) => {
+    const executor = pool(ctx);
     const { codec, run } = await startWith(executor, fixtureTasks);
     const pid = ((await decoded(codec, await run("whoami", null))) as { pid: number }).pid;
-    expect(executor.stats().workers[0]!.pid).toBe(pid);
+    ctx.expect(executor.stats().workers[0]!.pid).toBe(pid);
     const running = run("nap", { ms: 20_000 });
     await waitFor(() => executor.stats().workers[0]!.state === "busy", { what: "busy" });
     process.kill(pid, "SIGKILL");
     const outcome = await running;
-    expect(faultOf(outcome)).toBe("WorkerCrashed");
-    if (outcome.status === "error") expect(outcome.error.message).toContain("SIGKILL");
+    ctx.expect(faultOf(outcome)).toBe("WorkerCrashed");
+    if (outcome.status === "error") ctx.expect(outcome.error.message).toContain("SIGKILL");
     const next = ((await decoded(codec, await run("whoami", null))) as { pid: number }).pid;
-    expect(next).not.toBe(pid);
-    expect(executor.stats().workers[0]).toMatchObject({ crashes: 1, restarts: 1 });
-  }, 30_000);
+    ctx.expect(next).not.toBe(pid);
+    ctx.expect(executor.stats().workers[0]).toMatchObject({ crashes: 1, restarts: 1 });
+  });
 
-  it("SIGKILLs a task that ignores SIGTERM after the grace period", async () => {
-    const executor = pool({ size: 1, killGraceMs: 200 });
+  it("SIGKILLs a task that ignores SIGTERM after the grace period", async (ctx) => {
+    const executor = pool(ctx, { killGraceMs: 100, timeoutGraceMs: 20 });
     const { codec, run } = await startWith(executor, fixtureTasks);
-    const outcome = await run("stubborn", null, { deadline: Date.now() + 300 });
-    expect(faultOf(outcome)).toBe("TaskTimedOut");
-    expect(await decoded(codec, await run("add1", 1))).toBe(2);
-    expect(executor.stats().workers[0]).toMatchObject({ timeouts: 1, restarts: 1 });
-  }, 30_000);
+    const outcome = await run("stubborn", null, { deadline: Date.now() + 200 });
+    ctx.expect(faultOf(outcome)).toBe("TaskTimedOut");
+    ctx.expect(await decoded(codec, await run("add1", 1))).toBe(2);
+    ctx.expect(executor.stats().workers[0]).toMatchObject({ timeouts: 1, restarts: 1 });
+  });
 
-  it("kills a process whose RSS passes maxMemoryMb: MemoryLimitExceeded, then recovers", async () => {
-    const executor = pool({ size: 1, memoryCheckIntervalMs: 50, maxMemoryMb: 1024 });
-    const { codec, run } = await startWith(executor, fixtureTasks);
-    await run("add1", 1);
-    const baseline = executor.stats().workers[0]!.rssMb!;
-    expect(baseline).toBeGreaterThan(10);
-    await executor.close();
-    const tight = pool({
-      size: 1,
+  it("kills a process whose RSS passes maxMemoryMb; a leak among innocent jobs is found by running them alone", async (ctx) => {
+    // The limit sits a little above an idle worker's RSS, measured on this machine.
+    const measured = await fixturePool();
+    await measured.run("add1", 1);
+    const baseline = measured.executor.stats().workers[0]!.rssMb!;
+    ctx.expect(baseline).toBeGreaterThan(10);
+
+    const executor = pool(ctx, {
       memoryCheckIntervalMs: 50,
       maxMemoryMb: Math.ceil(baseline) + 80,
     });
-    const started = await startWith(tight, fixtureTasks);
-    const outcome = await started.run("leak", { mb: 8, maxMb: 3000 });
-    expect(faultOf(outcome)).toBe("MemoryLimitExceeded");
-    expect(sum(tight, "memoryKills")).toBe(1);
-    expect(await decoded(started.codec, await started.run("add1", 1))).toBe(2);
-    void codec;
-  }, 40_000);
+    const { codec, run } = await startWith(executor, fixtureTasks);
+    // Alone in flight: guilty at once.
+    const alone = await run("leak", { mb: 8, maxMb: 3000 });
+    ctx.expect(faultOf(alone)).toBe("MemoryLimitExceeded");
+    if (alone.status === "error") ctx.expect(alone.error.retryable).toBe(true);
+    ctx.expect(sum(executor, "memoryKills")).toBe(1);
+    ctx.expect(await decoded(codec, await run("add1", 1))).toBe(2);
 
-  it("gives every job in flight on a dying process an outcome", async () => {
-    const executor = pool({ size: 1 });
-    const { run } = await startWith(executor, fixtureTasks);
+    // With 40 jobs sent along to the same (only) process: all are suspects when it is
+    // killed; each runs again alone; only the leak kills its process again.
+    const leak = run("leak", { mb: 8, maxMb: 3000 });
+    const innocent = Array.from({ length: 40 }, (_, i) => run("add1", i));
+    const outcome = await leak;
+    ctx.expect(faultOf(outcome)).toBe("MemoryLimitExceeded");
+    const values = await Promise.all(innocent.map(async (o) => decoded(codec, await o)));
+    ctx.expect(values).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    ctx.expect(executor.stats().workers[0]).toMatchObject({ memoryKills: 3, failures: 2 });
+    ctx.expect(await decoded(codec, await run("add1", 1))).toBe(2);
+  });
+
+  it("re-runs the jobs that shared a crashing process alone: only the crasher is charged", async (ctx) => {
+    // One process, so all 300 jobs ride it together (batched, sent ahead).
+    const executor = pool(ctx);
+    const { codec, run } = await startWith(executor, fixtureTasks);
     const jobs = Array.from({ length: 300 }, (_, i) =>
       i === 150 ? run("exit", { code: 7 }) : run("add1", i),
     );
     const outcomes = await Promise.all(jobs);
-    const ok = outcomes.filter((o) => o.status === "ok").length;
-    const crashed = outcomes.filter((o) => faultOf(o) === "WorkerCrashed").length;
-    expect(ok + crashed).toBe(300);
-    expect(faultOf(outcomes[150]!)).toBe("WorkerCrashed");
-  }, 30_000);
+    ctx.expect(faultOf(outcomes[150]!)).toBe("WorkerCrashed");
+    const innocent = outcomes.filter((_, i) => i !== 150);
+    ctx.expect(innocent.map(faultOf).filter(Boolean)).toEqual([]);
+    const values = await Promise.all(innocent.map((o) => decoded(codec, o)));
+    ctx
+      .expect(values)
+      .toEqual(Array.from({ length: 300 }, (_, i) => i + 1).filter((v) => v !== 151));
+    // Its process died twice: among the others (all suspects), then alone (guilty).
+    ctx.expect(executor.stats().workers[0]).toMatchObject({ crashes: 2, failures: 1 });
+  });
 
-  it("forwards task output line by line, prefixed with the worker id, never as a frame", async () => {
+  it("forwards task output line by line, prefixed with the worker id, never as a frame", async (ctx) => {
     const lines: string[] = [];
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    // Other cases run meanwhile: their workers' lines are captured too, and ignored.
+    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
       lines.push(String(chunk));
       return true;
     });
-    vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
       lines.push(String(chunk));
       return true;
     });
-    const executor = pool({ size: 1 });
-    const { codec, run } = await startWith(executor, fixtureTasks);
-    expect(await decoded(codec, await run("print", 7))).toBe(7);
+    ctx.onTestFinished(() => {
+      out.mockRestore();
+      err.mockRestore();
+    });
+    const { codec, run } = await fixturePool();
+    ctx.expect(await decoded(codec, await run("print", 7))).toBe(7);
     await waitFor(() => lines.join("").includes("[process-1] print-task stderr 7"), {
       what: "stderr line",
     });
@@ -104,76 +153,65 @@ describe("ProcessExecutor", () => {
     });
   });
 
-  it("passes env, cwd and runtime arguments to workers", async () => {
-    const cwd = tmpdir();
-    const executor = pool({
-      size: 1,
-      cwd,
-      env: { ...process.env, PLATOON_TEST_MARKER: "hello" },
-      execArgv: ["--max-old-space-size=300"],
-    });
-    const { codec, run } = await startWith(executor, tsTasks);
+  it("passes env, cwd and runtime arguments to workers", async (ctx) => {
+    const { codec, run } = await tsPool();
     const info = (await decoded(codec, await run("envInfo", null))) as {
       cwd: string;
       marker: string;
       execArgv: string[];
       workerId: string;
     };
-    expect(info.marker).toBe("hello");
-    expect(info.cwd).toBe(cwd);
-    expect(info.execArgv).toContain("--max-old-space-size=300");
-    expect(info.workerId).toBe("1");
+    ctx.expect(info.marker).toBe("hello");
+    ctx.expect(info.cwd).toBe(cwd);
+    ctx.expect(info.execArgv).toContain("--max-old-space-size=300");
+    ctx.expect(info.workerId).toBe("1");
   });
 
-  it("replaces a process that dies of an uncaught error outside any task", async () => {
-    const executor = pool({ size: 1, output: "ignore" });
+  it("replaces a process that dies of an uncaught error outside any task", async (ctx) => {
+    const executor = pool(ctx, { output: "ignore" });
     const { codec, run } = await startWith(executor, tsTasks);
-    expect(await decoded(codec, await run("throwLater", null))).toBe("returned first");
+    ctx.expect(await decoded(codec, await run("throwLater", null))).toBe("returned first");
     await waitFor(() => sum(executor, "crashes") === 1, { what: "the crash", timeoutMs: 10_000 });
-    expect(await decoded(codec, await run("norm", { x: 0, y: 2 }))).toBe(2);
-  }, 30_000);
+    ctx.expect(await decoded(codec, await run("norm", { x: 0, y: 2 }))).toBe(2);
+  });
 
-  it("runs the init hook once per process with the parent's data", async () => {
-    const executor = pool({ init: { data: { region: "eu" } } });
-    const { codec, run } = await startWith(executor, fixtureTasks);
+  it("runs the init hook once per process with the parent's data", async (ctx) => {
+    const { codec, run } = await fixturePool();
     const seen = (await decoded(codec, await run("initData", null))) as {
       data: unknown;
       workerId: number;
     };
-    expect(seen.data).toEqual({ region: "eu" });
-    expect([1, 2]).toContain(seen.workerId);
+    ctx.expect(seen.data).toEqual({ region: "eu" });
+    ctx.expect(seen.workerId).toBe(1);
   });
 
-  it("recycles a process after maxTasksPerWorker tasks", async () => {
-    const executor = pool({ size: 1, maxTasksPerWorker: 5 });
+  it("recycles a process after maxTasksPerWorker tasks", async (ctx) => {
+    const executor = pool(ctx, { maxTasksPerWorker: 3 });
     const { codec, run } = await startWith(executor, fixtureTasks);
     const pids = new Set<number>();
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 7; i++) {
       pids.add(((await decoded(codec, await run("whoami", null))) as { pid: number }).pid);
     }
-    expect(pids.size).toBe(3);
-    expect(sum(executor, "crashes")).toBe(0);
-  }, 30_000);
+    ctx.expect(pids.size).toBe(3);
+    ctx.expect(sum(executor, "crashes")).toBe(0);
+  });
 
-  it("backs off when respawned processes keep failing to load, and recovers", async () => {
+  it("backs off when respawned processes keep failing to load, and recovers", async (ctx) => {
     const flag = join(tmpdir(), `platoon-fail-${process.pid}-${Date.now()}`);
-    const executor = pool({
-      size: 1,
-      respawnDelayMs: 50,
+    ctx.onTestFinished(() => rmSync(flag, { force: true }));
+    const executor = pool(ctx, {
+      respawnDelayMs: 25,
       output: "ignore",
       env: { ...process.env, PLATOON_TEST_FAIL_FLAG: flag },
     });
-    try {
-      const { codec, run } = await startWith(executor, tsTasks);
-      writeFileSync(flag, "");
-      expect(faultOf(await run("exit", { code: 1 }))).toBe("WorkerCrashed");
-      const pending = run("norm", { x: 1, y: 0 });
-      await waitFor(() => sum(executor, "restarts") >= 3, { what: "respawns", timeoutMs: 15_000 });
-      expect(sum(executor, "restarts")).toBeLessThan(8);
-      rmSync(flag);
-      expect(await decoded(codec, await pending)).toBe(1);
-    } finally {
-      rmSync(flag, { force: true });
-    }
-  }, 40_000);
+    const { codec, run } = await startWith(executor, tsTasks);
+    writeFileSync(flag, "");
+    ctx.expect(faultOf(await run("exit", { code: 1 }))).toBe("WorkerCrashed");
+    const pending = run("norm", { x: 1, y: 0 });
+    await waitFor(() => sum(executor, "restarts") >= 3, { what: "respawns", timeoutMs: 15_000 });
+    // Backoff doubles (25, 50, 100 ms…): no respawn storm.
+    ctx.expect(sum(executor, "restarts")).toBeLessThan(8);
+    rmSync(flag);
+    ctx.expect(await decoded(codec, await pending)).toBe(1);
+  });
 });

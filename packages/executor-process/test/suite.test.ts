@@ -1,12 +1,16 @@
 import { executorSuite } from "@platoon/testkit";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ProcessExecutor } from "../src/index.ts";
 
 executorSuite(
-  { describe, it, expect },
+  { describe, it, expect, afterAll },
   {
     name: "process",
-    create: () => new ProcessExecutor({ size: 2, killGraceMs: 300 }),
+    create: () => new ProcessExecutor({ size: 2, killGraceMs: 200 }),
+    createSingle: () => new ProcessExecutor({ size: 1, killGraceMs: 200 }),
     capabilities: { canInterruptSyncLoop: true, isolatesCrashes: true, wrapsLoadErrors: true },
+    // Each worker-killing fault costs a process start (Node + tsx, ~0.5 s of CPU), and a
+    // crash among others two (see the isolation of suspects): 500 keeps ~5 of each.
+    chaosCount: 500,
   },
 );

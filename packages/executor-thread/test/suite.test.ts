@@ -1,12 +1,13 @@
 import { executorSuite } from "@platoon/testkit";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ThreadExecutor } from "../src/index.ts";
 
 executorSuite(
-  { describe, it, expect },
+  { describe, it, expect, afterAll },
   {
     name: "thread",
     create: () => new ThreadExecutor({ size: 2 }),
+    createSingle: () => new ThreadExecutor({ size: 1 }),
     capabilities: { canInterruptSyncLoop: true, isolatesCrashes: true, wrapsLoadErrors: true },
   },
 );

@@ -32,6 +32,12 @@ export interface ExecutorSuiteOptions {
   name: string;
   /** A fresh, unstarted executor. Keep pools small (2 workers) to stay fast. */
   create: () => Executor | Promise<Executor>;
+  /**
+   * A fresh, unstarted executor with a single worker, for the cases that start and close an
+   * executor of their own (close, a broken module): starting workers is the slow part.
+   * Default: `create`.
+   */
+  createSingle?: () => Executor | Promise<Executor>;
   /** A tasks module with the fixture tasks; default executorFixtures.tasks. */
   tasksModule?: string;
   /** A module that throws on import; default executorFixtures.broken. */
@@ -53,12 +59,16 @@ export function executorSuite(api: TestApi, options: ExecutorSuiteOptions): void
   const tasksModule = options.tasksModule ?? executorFixtures.tasks;
   const caps = options.capabilities;
 
-  async function started(): Promise<{ executor: Executor; codec: Codec; manifest: TaskManifest }> {
+  async function started(
+    create = options.create,
+  ): Promise<{ executor: Executor; codec: Codec; manifest: TaskManifest }> {
     const codec = await createCodec();
-    const executor = await options.create();
+    const executor = await create();
     const manifest = await executor.start({ tasksModule, codec, codecSpec: codec.spec() });
     return { executor, codec, manifest };
   }
+
+  const createSingle = options.createSingle ?? options.create;
 
   async function using(fn: (ctx: Awaited<ReturnType<typeof started>>) => Promise<void>) {
     const ctx = await started();
@@ -226,53 +236,6 @@ export function executorSuite(api: TestApi, options: ExecutorSuiteOptions): void
       });
     });
 
-    it("close(): forced ends running tasks Aborted, later calls are Aborted, close resolves", async () => {
-      const { executor, codec } = await started();
-      const watched = new AbortController();
-      const running = [
-        executor.execute(await request(codec, "nap", { ms: 20_000 }, { signal: watched.signal })),
-      ];
-      if (caps.closeAbortsPlainTasks !== false) {
-        running.push(executor.execute(await request(codec, "nap", { ms: 20_000 })));
-      }
-      await new Promise((r) => setTimeout(r, 50));
-      await executor.close({ graceful: false });
-      for (const outcome of await Promise.all(running)) expect(faultOf(outcome)).toBe("Aborted");
-      expect(faultOf(await executor.execute(await request(codec, "add1", 1)))).toBe("Aborted");
-      await executor.close();
-    }, 30_000);
-
-    it("close({ graceful: true }) lets running tasks finish", async () => {
-      const { executor, codec } = await started();
-      const running = executor.execute(await request(codec, "nap", { ms: 150 }));
-      await new Promise((r) => setTimeout(r, 30));
-      await executor.close({ graceful: true });
-      expect(await value(codec, await running)).toBe(150);
-    }, 30_000);
-
-    it("rejects start() when the tasks module throws on import", async () => {
-      const codec = await createCodec();
-      const executor = await options.create();
-      const broken = options.brokenModule ?? executorFixtures.broken;
-      let error: unknown;
-      const t0 = Date.now();
-      try {
-        await executor.start({ tasksModule: broken, codec, codecSpec: codec.spec() });
-      } catch (e) {
-        error = e;
-      } finally {
-        await executor.close();
-      }
-      expect(error).toBeInstanceOf(Error);
-      expect(Date.now() - t0).toBeLessThan(15_000);
-      const text = `${(error as Error).message} ${String((error as Error & { cause?: Error }).cause?.message ?? "")}`;
-      expect(text).toContain("boom on import");
-      if (caps.wrapsLoadErrors) {
-        expect((error as { code?: string }).code).toBe("EXECUTOR");
-        expect((error as Error).message).toContain("broken-tasks");
-      }
-    }, 30_000);
-
     if (caps.canInterruptSyncLoop) {
       it("ends a synchronous infinite loop at its deadline and recovers", async () => {
         await usingShared(async ({ executor, codec }) => {
@@ -309,93 +272,150 @@ export function executorSuite(api: TestApi, options: ExecutorSuiteOptions): void
       }, 30_000);
     }
 
-    it(`settles every one of ${options.chaosCount ?? 1000} tasks with random faults`, async () => {
-      await usingShared(async ({ executor, codec }) => {
-        // Weights in percent; worker-killing faults are rarer since each costs a respawn.
-        const weights: [string, number][] = [
-          ["fail", 10],
-          ["nap", 10],
-          ["cancel", 8],
-          ["late", 4],
-          ["exit", caps.isolatesCrashes ? 1 : 0],
-          ["hang", caps.canInterruptSyncLoop ? 1 : 0],
+    // Last, side by side: the cases with executors of their own, and the chaos run on the
+    // shared one (no other case uses it meanwhile). Their time is mostly spent waiting for
+    // workers to start, die and be replaced. Runners without describe.concurrent run them
+    // one after the other.
+    const concurrently =
+      (describe as TestApi["describe"] & { concurrent?: TestApi["describe"] }).concurrent ??
+      describe;
+    concurrently("independent cases", () => {
+      it("close(): forced ends running tasks Aborted, later calls are Aborted, close resolves", async () => {
+        const { executor, codec } = await started(createSingle);
+        const watched = new AbortController();
+        const running = [
+          executor.execute(await request(codec, "nap", { ms: 20_000 }, { signal: watched.signal })),
         ];
-        const pick = (r: number) => {
-          let edge = 0;
-          for (const [kind, weight] of weights) {
-            edge += weight / 100;
-            if (r < edge) return kind;
-          }
-          return "ok";
-        };
-        let seed = 42;
-        const random = () => {
-          seed = (seed * 1103515245 + 12345) % 2147483648;
-          return seed / 2147483648;
-        };
-        const count = options.chaosCount ?? 1000;
-        const planned: string[] = [];
-        const outcomes = await Promise.all(
-          Array.from({ length: count }, async (_, i) => {
-            const kind = pick(random());
-            planned.push(kind);
-            switch (kind) {
-              case "fail":
-                return executor.execute(await request(codec, "fail", { message: `f${i}` }));
-              case "nap":
-                return executor.execute(await request(codec, "nap", { ms: 1 }));
-              case "cancel": {
-                const c = new AbortController();
-                const p = executor.execute(
-                  await request(codec, "nap", { ms: 5 }, { signal: c.signal }),
-                );
-                setTimeout(() => c.abort(), 1);
-                return p;
-              }
-              case "late":
-                return executor.execute(
-                  await request(codec, "nap", { ms: 10_000 }, { deadline: Date.now() + 100 }),
-                );
-              case "exit":
-                return executor.execute(await request(codec, "exit", { code: 1 }));
-              case "hang":
-                return executor.execute(
-                  await request(codec, "hang", null, { deadline: Date.now() + 100 }),
-                );
-              default:
-                return executor.execute(await request(codec, "add1", i));
-            }
-          }),
-        );
-        const tally: Record<string, number> = {};
-        for (const o of outcomes) {
-          const key = o.status === "error" ? (o.error.fault ?? `error:${o.error.name}`) : o.status;
-          tally[key] = (tally[key] ?? 0) + 1;
+        if (caps.closeAbortsPlainTasks !== false) {
+          running.push(executor.execute(await request(codec, "nap", { ms: 20_000 })));
         }
-        const total = Object.values(tally).reduce((a, b) => a + b, 0);
-        expect(total).toBe(count);
-        const allowed = new Set([
-          "ok",
-          "error:TypeError",
-          "Aborted",
-          "TaskTimedOut",
-          "WorkerCrashed",
-        ]);
-        for (const key of Object.keys(tally)) expect(allowed.has(key) ? key : tally).toBe(key);
-        const fails = planned.filter((k) => k === "fail").length;
-        // A task that failed on its own was not hidden by a fault of its neighbours...
-        expect(tally["error:TypeError"] ?? 0).toBeLessThanOrEqual(fails);
-        // ...and nothing planned to succeed came back as a task error.
-        expect(tally.ok ?? 0).toBeGreaterThan(0);
-        // Healthy afterwards: a clean batch all succeeds.
-        const after = await Promise.all(
-          Array.from({ length: 50 }, async (_, i) =>
-            executor.execute(await request(codec, "add1", i)),
-          ),
-        );
-        expect(after.every((o) => o.status === "ok")).toBe(true);
-        expect(executor.stats().queued).toBe(0);
-      });
-    }, 60_000);
+        await new Promise((r) => setTimeout(r, 50));
+        await executor.close({ graceful: false });
+        for (const outcome of await Promise.all(running)) expect(faultOf(outcome)).toBe("Aborted");
+        expect(faultOf(await executor.execute(await request(codec, "add1", 1)))).toBe("Aborted");
+        await executor.close();
+      }, 30_000);
+
+      it("close({ graceful: true }) lets running tasks finish", async () => {
+        const { executor, codec } = await started(createSingle);
+        const running = executor.execute(await request(codec, "nap", { ms: 150 }));
+        await new Promise((r) => setTimeout(r, 30));
+        await executor.close({ graceful: true });
+        expect(await value(codec, await running)).toBe(150);
+      }, 30_000);
+
+      it("rejects start() when the tasks module throws on import", async () => {
+        const codec = await createCodec();
+        const executor = await createSingle();
+        const broken = options.brokenModule ?? executorFixtures.broken;
+        let error: unknown;
+        const t0 = Date.now();
+        try {
+          await executor.start({ tasksModule: broken, codec, codecSpec: codec.spec() });
+        } catch (e) {
+          error = e;
+        } finally {
+          await executor.close();
+        }
+        expect(error).toBeInstanceOf(Error);
+        expect(Date.now() - t0).toBeLessThan(15_000);
+        const text = `${(error as Error).message} ${String((error as Error & { cause?: Error }).cause?.message ?? "")}`;
+        expect(text).toContain("boom on import");
+        if (caps.wrapsLoadErrors) {
+          expect((error as { code?: string }).code).toBe("EXECUTOR");
+          expect((error as Error).message).toContain("broken-tasks");
+        }
+      }, 30_000);
+
+      it(`settles every one of ${options.chaosCount ?? 1000} tasks with random faults`, async () => {
+        await usingShared(async ({ executor, codec }) => {
+          // Weights in percent; worker-killing faults are rarer since each costs a respawn.
+          const weights: [string, number][] = [
+            ["fail", 10],
+            ["nap", 10],
+            ["cancel", 8],
+            ["late", 4],
+            ["exit", caps.isolatesCrashes ? 1 : 0],
+            ["hang", caps.canInterruptSyncLoop ? 1 : 0],
+          ];
+          const pick = (r: number) => {
+            let edge = 0;
+            for (const [kind, weight] of weights) {
+              edge += weight / 100;
+              if (r < edge) return kind;
+            }
+            return "ok";
+          };
+          let seed = 42;
+          const random = () => {
+            seed = (seed * 1103515245 + 12345) % 2147483648;
+            return seed / 2147483648;
+          };
+          const count = options.chaosCount ?? 1000;
+          const planned: string[] = [];
+          const outcomes = await Promise.all(
+            Array.from({ length: count }, async (_, i) => {
+              const kind = pick(random());
+              planned.push(kind);
+              switch (kind) {
+                case "fail":
+                  return executor.execute(await request(codec, "fail", { message: `f${i}` }));
+                case "nap":
+                  return executor.execute(await request(codec, "nap", { ms: 1 }));
+                case "cancel": {
+                  const c = new AbortController();
+                  const p = executor.execute(
+                    await request(codec, "nap", { ms: 5 }, { signal: c.signal }),
+                  );
+                  setTimeout(() => c.abort(), 1);
+                  return p;
+                }
+                case "late":
+                  return executor.execute(
+                    await request(codec, "nap", { ms: 10_000 }, { deadline: Date.now() + 100 }),
+                  );
+                case "exit":
+                  return executor.execute(await request(codec, "exit", { code: 1 }));
+                case "hang":
+                  return executor.execute(
+                    await request(codec, "hang", null, { deadline: Date.now() + 100 }),
+                  );
+                default:
+                  return executor.execute(await request(codec, "add1", i));
+              }
+            }),
+          );
+          const tally: Record<string, number> = {};
+          for (const o of outcomes) {
+            const key =
+              o.status === "error" ? (o.error.fault ?? `error:${o.error.name}`) : o.status;
+            tally[key] = (tally[key] ?? 0) + 1;
+          }
+          const total = Object.values(tally).reduce((a, b) => a + b, 0);
+          expect(total).toBe(count);
+          const allowed = new Set([
+            "ok",
+            "error:TypeError",
+            "Aborted",
+            "TaskTimedOut",
+            "WorkerCrashed",
+          ]);
+          for (const key of Object.keys(tally)) expect(allowed.has(key) ? key : tally).toBe(key);
+          const fails = planned.filter((k) => k === "fail").length;
+          // A task that failed on its own was not hidden by a fault of its neighbours...
+          expect(tally["error:TypeError"] ?? 0).toBeLessThanOrEqual(fails);
+          // ...and nothing planned to succeed came back as a task error.
+          expect(tally.ok ?? 0).toBeGreaterThan(0);
+          // Healthy afterwards: a clean batch all succeeds.
+          const after = await Promise.all(
+            Array.from({ length: 50 }, async (_, i) =>
+              executor.execute(await request(codec, "add1", i)),
+            ),
+          );
+          expect(after.every((o) => o.status === "ok")).toBe(true);
+          expect(executor.stats().queued).toBe(0);
+        });
+      }, 60_000);
+    });
   });
 }
