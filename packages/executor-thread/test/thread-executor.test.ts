@@ -81,6 +81,40 @@ describe.concurrent("ThreadExecutor", () => {
     ctx.expect(executor.stats().queued).toBe(0);
   });
 
+  it("isolates suspects on the dead thread's seat: regular jobs keep flowing on the others", async (ctx) => {
+    const executor = pool(ctx, { size: 2 });
+    const { codec } = await startWith(executor, fixtureTasks);
+    const request = async (task: string, input: unknown) => ({
+      jobId: `${task}-${input}`,
+      queue: "test",
+      task,
+      payload: await codec.encode(input),
+      attempt: 1,
+      maxAttempts: 1,
+    });
+    // Queued together, split evenly: thread 1 gets the crasher and three naps, thread 2 four add1.
+    const first = await Promise.all([
+      request("exit", { code: 9 }),
+      ...[1, 2, 3].map(() => request("nap", { ms: 300 })),
+      ...[1, 2, 3, 4].map((i) => request("add1", i)),
+    ]);
+    const outcomes = first.map((r) => executor.execute(r));
+    await waitFor(() => sum(executor, "crashes") >= 1, { what: "the first crash" });
+    // The four on thread 1 are suspects, run one by one on seat 1 (two respawns and
+    // 900 ms of naps); meanwhile regular jobs are batched on thread 2.
+    let suspectsSettled = 0;
+    for (const o of outcomes.slice(0, 4)) void Promise.resolve(o).then(() => suspectsSettled++);
+    const regular = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => executor.execute(await request("add1", i))),
+    );
+    ctx.expect(suspectsSettled).toBe(0);
+    ctx.expect(regular.every((o) => o.status === "ok")).toBe(true);
+    ctx.expect(executor.stats().workers[1]!.tasks).toBe(204);
+    const settled = await Promise.all(outcomes);
+    ctx.expect(settled.map(faultOf)).toEqual(["WorkerCrashed", ...Array(7).fill(undefined)]);
+    ctx.expect(executor.stats().workers.map((w) => w.crashes)).toEqual([2, 0]);
+  });
+
   it("replaces a thread that dies of an uncaught error outside any task", async (ctx) => {
     const executor = pool(ctx);
     const { codec, run } = await startWith(executor, tsTasks);

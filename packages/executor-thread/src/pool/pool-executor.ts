@@ -455,6 +455,11 @@ export class PoolExecutor implements Executor {
       // concurrent tasks): each becomes a suspect and runs again alone, not charged.
       const alone = entries.length === 1;
       const why = describeExit(info);
+      // The seat is out of work while its worker respawns: it becomes the isolation lane,
+      // so suspects never take a live worker away from regular jobs.
+      if (!alone && live.length > 0 && !this.#slots.some((s) => s.isolating)) {
+        slot.isolating = true;
+      }
       for (const entry of live) {
         if (!alone) {
           this.#requeue(entry, true);
@@ -655,7 +660,8 @@ export class PoolExecutor implements Executor {
       return;
     }
     if (!lane) {
-      // The seat that can start soonest: ready, with the fewest jobs in flight.
+      // (Normally the seat whose worker died.) The seat that can start soonest: ready,
+      // with the fewest jobs in flight.
       let best: Slot | undefined;
       let bestScore = Infinity;
       for (const s of this.#slots) {
