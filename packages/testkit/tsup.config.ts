@@ -1,10 +1,14 @@
 import { platoonTsup } from "@platoon/tsup-config";
 import { defineConfig } from "tsup";
 
-export default defineConfig(
+// The lane helper picks the runtime's test API with top-level await, which only ESM has.
+export default defineConfig([
+  platoonTsup({ entry: ["src/index.ts"], platform: "node" }),
   platoonTsup({
-    entry: ["src/index.ts", "src/lane.ts"],
+    entry: ["src/lane.ts"],
     platform: "node",
+    format: ["esm"],
     external: ["bun:test"],
+    clean: false,
   }),
-);
+]);
