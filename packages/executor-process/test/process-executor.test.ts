@@ -2,7 +2,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "@platoon/testkit";
-import { afterAll, describe, it, type TestContext, vi } from "vitest";
+import { afterAll, describe, expect, it, type TestContext, vi } from "vitest";
 import { ProcessExecutor, type ProcessExecutorOptions } from "../src/index.ts";
 import { decoded, faultOf, fixtureTasks, startWith, sum, tsTasks } from "./helpers.ts";
 
@@ -42,15 +42,93 @@ const tsPool = sharedPool(tsTasks, {
   execArgv: ["--max-old-space-size=300"],
 });
 const fixturePool = sharedPool(fixtureTasks, { init: { data: { region: "eu" } } });
+
+/** A memory limit a little above an idle worker's RSS, measured on this machine. */
+async function tightLimitMb(): Promise<number> {
+  const { executor, run } = await fixturePool();
+  await run("add1", 1);
+  const baseline = executor.stats().workers[0]!.rssMb!;
+  expect(baseline).toBeGreaterThan(10);
+  return Math.ceil(baseline) + 80;
+}
 afterAll(() => Promise.all(sharedPools.map((e) => e.close())));
 
-// Every case has its own pool, so they run side by side: most of their time is spent
-// waiting for processes to start, die or be killed.
+// Cases run side by side (the slowest first): most of their time is spent waiting for
+// processes to start, die or be killed.
 describe.concurrent("ProcessExecutor", () => {
-  it("loads a TypeScript tasks module", async (ctx) => {
-    const { codec, manifest, run } = await tsPool();
-    ctx.expect(Object.keys(manifest)).toContain("norm");
-    ctx.expect(await decoded(codec, await run("norm", { x: 3, y: 4 }))).toBe(5);
+  it("finds a leak among innocent jobs sharing its process by running each alone", async (ctx) => {
+    const executor = pool(ctx, { memoryCheckIntervalMs: 50, maxMemoryMb: await tightLimitMb() });
+    const { codec, run } = await startWith(executor, fixtureTasks);
+    // 40 jobs sent along to the same (only) process (a fresh pool sends ahead all it can;
+    // later, knowing task times, about 2 ms of work): all are suspects when it is killed;
+    // each runs again alone; only the leak kills its process again.
+    const leak = run("leak", { mb: 8, maxMb: 3000 });
+    const innocent = Array.from({ length: 40 }, (_, i) => run("add1", i));
+    const outcome = await leak;
+    ctx.expect(faultOf(outcome)).toBe("MemoryLimitExceeded");
+    const values = await Promise.all(innocent.map(async (o) => decoded(codec, await o)));
+    ctx.expect(values).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    ctx.expect(executor.stats().workers[0]).toMatchObject({ memoryKills: 2, failures: 1 });
+  });
+
+  it("kills a process whose RSS passes maxMemoryMb: MemoryLimitExceeded, then recovers", async (ctx) => {
+    const executor = pool(ctx, { memoryCheckIntervalMs: 50, maxMemoryMb: await tightLimitMb() });
+    const { codec, run } = await startWith(executor, fixtureTasks);
+    // Alone in flight: guilty at once.
+    const outcome = await run("leak", { mb: 8, maxMb: 3000 });
+    ctx.expect(faultOf(outcome)).toBe("MemoryLimitExceeded");
+    if (outcome.status === "error") ctx.expect(outcome.error.retryable).toBe(true);
+    ctx.expect(executor.stats().workers[0]).toMatchObject({ memoryKills: 1, failures: 1 });
+    ctx.expect(await decoded(codec, await run("add1", 1))).toBe(2);
+  });
+
+  it("backs off when respawned processes keep failing to load, and recovers", async (ctx) => {
+    const flag = join(tmpdir(), `platoon-fail-${process.pid}-${Date.now()}`);
+    ctx.onTestFinished(() => rmSync(flag, { force: true }));
+    const executor = pool(ctx, {
+      respawnDelayMs: 25,
+      output: "ignore",
+      env: { ...process.env, PLATOON_TEST_FAIL_FLAG: flag },
+    });
+    const { codec, run } = await startWith(executor, tsTasks);
+    writeFileSync(flag, "");
+    ctx.expect(faultOf(await run("exit", { code: 1 }))).toBe("WorkerCrashed");
+    const pending = run("norm", { x: 1, y: 0 });
+    await waitFor(() => sum(executor, "restarts") >= 3, { what: "respawns", timeoutMs: 15_000 });
+    // Backoff doubles (25, 50, 100 ms…): no respawn storm.
+    ctx.expect(sum(executor, "restarts")).toBeLessThan(8);
+    rmSync(flag);
+    ctx.expect(await decoded(codec, await pending)).toBe(1);
+  });
+
+  it("re-runs the jobs that shared a crashing process alone: only the crasher is charged", async (ctx) => {
+    // One process, so all 300 jobs ride it together (batched, sent ahead).
+    const executor = pool(ctx);
+    const { codec, run } = await startWith(executor, fixtureTasks);
+    const jobs = Array.from({ length: 300 }, (_, i) =>
+      i === 150 ? run("exit", { code: 7 }) : run("add1", i),
+    );
+    const outcomes = await Promise.all(jobs);
+    ctx.expect(faultOf(outcomes[150]!)).toBe("WorkerCrashed");
+    const innocent = outcomes.filter((_, i) => i !== 150);
+    ctx.expect(innocent.map(faultOf).filter(Boolean)).toEqual([]);
+    const values = await Promise.all(innocent.map((o) => decoded(codec, o)));
+    ctx
+      .expect(values)
+      .toEqual(Array.from({ length: 300 }, (_, i) => i + 1).filter((v) => v !== 151));
+    // Its process died twice: among the others (all suspects), then alone (guilty).
+    ctx.expect(executor.stats().workers[0]).toMatchObject({ crashes: 2, failures: 1 });
+  });
+
+  it("recycles a process after maxTasksPerWorker tasks", async (ctx) => {
+    const executor = pool(ctx, { maxTasksPerWorker: 3 });
+    const { codec, run } = await startWith(executor, fixtureTasks);
+    const pids = new Set<number>();
+    for (let i = 0; i < 7; i++) {
+      pids.add(((await decoded(codec, await run("whoami", null))) as { pid: number }).pid);
+    }
+    ctx.expect(pids.size).toBe(3);
+    ctx.expect(sum(executor, "crashes")).toBe(0);
   });
 
   it("turns a SIGKILL from outside into WorkerCrashed and respawns", async (ctx) => {
@@ -78,54 +156,18 @@ describe.concurrent("ProcessExecutor", () => {
     ctx.expect(executor.stats().workers[0]).toMatchObject({ timeouts: 1, restarts: 1 });
   });
 
-  it("kills a process whose RSS passes maxMemoryMb; a leak among innocent jobs is found by running them alone", async (ctx) => {
-    // The limit sits a little above an idle worker's RSS, measured on this machine.
-    const measured = await fixturePool();
-    await measured.run("add1", 1);
-    const baseline = measured.executor.stats().workers[0]!.rssMb!;
-    ctx.expect(baseline).toBeGreaterThan(10);
-
-    const executor = pool(ctx, {
-      memoryCheckIntervalMs: 50,
-      maxMemoryMb: Math.ceil(baseline) + 80,
-    });
-    const { codec, run } = await startWith(executor, fixtureTasks);
-    // With 40 jobs sent along to the same (only) process (a fresh pool sends ahead all it
-    // can; later, knowing task times, about 2 ms of work): all are suspects when it is
-    // killed; each runs again alone; only the leak kills its process again.
-    const leak = run("leak", { mb: 8, maxMb: 3000 });
-    const innocent = Array.from({ length: 40 }, (_, i) => run("add1", i));
-    const outcome = await leak;
-    ctx.expect(faultOf(outcome)).toBe("MemoryLimitExceeded");
-    const values = await Promise.all(innocent.map(async (o) => decoded(codec, await o)));
-    ctx.expect(values).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
-    ctx.expect(executor.stats().workers[0]).toMatchObject({ memoryKills: 2, failures: 1 });
-    // Alone in flight: guilty at once.
-    const alone = await run("leak", { mb: 8, maxMb: 3000 });
-    ctx.expect(faultOf(alone)).toBe("MemoryLimitExceeded");
-    if (alone.status === "error") ctx.expect(alone.error.retryable).toBe(true);
-    ctx.expect(executor.stats().workers[0]).toMatchObject({ memoryKills: 3, failures: 2 });
-
-    ctx.expect(await decoded(codec, await run("add1", 1))).toBe(2);
+  it("replaces a process that dies of an uncaught error outside any task", async (ctx) => {
+    const executor = pool(ctx, { output: "ignore" });
+    const { codec, run } = await startWith(executor, tsTasks);
+    ctx.expect(await decoded(codec, await run("throwLater", null))).toBe("returned first");
+    await waitFor(() => sum(executor, "crashes") === 1, { what: "the crash", timeoutMs: 10_000 });
+    ctx.expect(await decoded(codec, await run("norm", { x: 0, y: 2 }))).toBe(2);
   });
 
-  it("re-runs the jobs that shared a crashing process alone: only the crasher is charged", async (ctx) => {
-    // One process, so all 300 jobs ride it together (batched, sent ahead).
-    const executor = pool(ctx);
-    const { codec, run } = await startWith(executor, fixtureTasks);
-    const jobs = Array.from({ length: 300 }, (_, i) =>
-      i === 150 ? run("exit", { code: 7 }) : run("add1", i),
-    );
-    const outcomes = await Promise.all(jobs);
-    ctx.expect(faultOf(outcomes[150]!)).toBe("WorkerCrashed");
-    const innocent = outcomes.filter((_, i) => i !== 150);
-    ctx.expect(innocent.map(faultOf).filter(Boolean)).toEqual([]);
-    const values = await Promise.all(innocent.map((o) => decoded(codec, o)));
-    ctx
-      .expect(values)
-      .toEqual(Array.from({ length: 300 }, (_, i) => i + 1).filter((v) => v !== 151));
-    // Its process died twice: among the others (all suspects), then alone (guilty).
-    ctx.expect(executor.stats().workers[0]).toMatchObject({ crashes: 2, failures: 1 });
+  it("loads a TypeScript tasks module", async (ctx) => {
+    const { codec, manifest, run } = await tsPool();
+    ctx.expect(Object.keys(manifest)).toContain("norm");
+    ctx.expect(await decoded(codec, await run("norm", { x: 3, y: 4 }))).toBe(5);
   });
 
   it("forwards task output line by line, prefixed with the worker id, never as a frame", async (ctx) => {
@@ -167,14 +209,6 @@ describe.concurrent("ProcessExecutor", () => {
     ctx.expect(info.workerId).toBe("1");
   });
 
-  it("replaces a process that dies of an uncaught error outside any task", async (ctx) => {
-    const executor = pool(ctx, { output: "ignore" });
-    const { codec, run } = await startWith(executor, tsTasks);
-    ctx.expect(await decoded(codec, await run("throwLater", null))).toBe("returned first");
-    await waitFor(() => sum(executor, "crashes") === 1, { what: "the crash", timeoutMs: 10_000 });
-    ctx.expect(await decoded(codec, await run("norm", { x: 0, y: 2 }))).toBe(2);
-  });
-
   it("runs the init hook once per process with the parent's data", async (ctx) => {
     const { codec, run } = await fixturePool();
     const seen = (await decoded(codec, await run("initData", null))) as {
@@ -183,35 +217,5 @@ describe.concurrent("ProcessExecutor", () => {
     };
     ctx.expect(seen.data).toEqual({ region: "eu" });
     ctx.expect(seen.workerId).toBe(1);
-  });
-
-  it("recycles a process after maxTasksPerWorker tasks", async (ctx) => {
-    const executor = pool(ctx, { maxTasksPerWorker: 3 });
-    const { codec, run } = await startWith(executor, fixtureTasks);
-    const pids = new Set<number>();
-    for (let i = 0; i < 7; i++) {
-      pids.add(((await decoded(codec, await run("whoami", null))) as { pid: number }).pid);
-    }
-    ctx.expect(pids.size).toBe(3);
-    ctx.expect(sum(executor, "crashes")).toBe(0);
-  });
-
-  it("backs off when respawned processes keep failing to load, and recovers", async (ctx) => {
-    const flag = join(tmpdir(), `platoon-fail-${process.pid}-${Date.now()}`);
-    ctx.onTestFinished(() => rmSync(flag, { force: true }));
-    const executor = pool(ctx, {
-      respawnDelayMs: 25,
-      output: "ignore",
-      env: { ...process.env, PLATOON_TEST_FAIL_FLAG: flag },
-    });
-    const { codec, run } = await startWith(executor, tsTasks);
-    writeFileSync(flag, "");
-    ctx.expect(faultOf(await run("exit", { code: 1 }))).toBe("WorkerCrashed");
-    const pending = run("norm", { x: 1, y: 0 });
-    await waitFor(() => sum(executor, "restarts") >= 3, { what: "respawns", timeoutMs: 15_000 });
-    // Backoff doubles (25, 50, 100 ms…): no respawn storm.
-    ctx.expect(sum(executor, "restarts")).toBeLessThan(8);
-    rmSync(flag);
-    ctx.expect(await decoded(codec, await pending)).toBe(1);
   });
 });
