@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createRedisBroker } from "@platoon/broker-redis";
+import { RedisServer } from "@platoon/testkit/redis-server";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { RedisServer } from "../../../packages/cli/test/redis-server.ts";
 
 const APP = fileURLToPath(new URL("..", import.meta.url));
 const BIN = fileURLToPath(new URL("../../../packages/cli/bin/platoon.mjs", import.meta.url));

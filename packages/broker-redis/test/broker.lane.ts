@@ -2,8 +2,8 @@
 // against a redis-server this file starts itself (node:child_process works in both).
 import { brokerSuite } from "@platoon/testkit";
 import { api } from "@platoon/testkit/lane";
+import { RedisServer } from "@platoon/testkit/redis-server";
 import { createRedisBroker } from "../src/index.ts";
-import { RedisServer } from "./redis-server.ts";
 
 const server = await RedisServer.start();
 api.afterAll?.(async () => {

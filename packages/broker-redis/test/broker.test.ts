@@ -1,9 +1,9 @@
 import { waitFor } from "@platoon/testkit";
+import { RedisServer } from "@platoon/testkit/redis-server";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisBroker } from "../src/index.ts";
 import { brokers, dec, enc, job, sleep, uniqueQueue, within } from "./helpers.ts";
-import { RedisServer } from "./redis-server.ts";
 
 let server: RedisServer;
 let admin: Redis;

@@ -1,7 +1,7 @@
 import { brokerSuite } from "@platoon/testkit";
+import { RedisServer } from "@platoon/testkit/redis-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisBroker } from "../src/index.ts";
-import { RedisServer } from "./redis-server.ts";
 
 let server: RedisServer;
 beforeAll(async () => {

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "@platoon/testkit";
+import { RedisServer } from "@platoon/testkit/redis-server";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisBroker } from "../src/index.ts";
 import { dec, enc, sleep, uniqueQueue, waitForDrain } from "./helpers.ts";
-import { RedisServer } from "./redis-server.ts";
 
 const WORKER = fileURLToPath(new URL("./fixtures/crash-worker.ts", import.meta.url));
 const JOBS = Number(process.env.PLATOON_CRASH_JOBS ?? 100_000);

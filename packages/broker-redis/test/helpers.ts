@@ -1,6 +1,6 @@
 import type { NewJob } from "@platoon/core";
+import type { RedisServer } from "@platoon/testkit/redis-server";
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from "../src/index.ts";
-import type { RedisServer } from "./redis-server.ts";
 
 export const enc = new TextEncoder();
 export const dec = new TextDecoder();

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { waitFor } from "@platoon/testkit";
+import { RedisServer } from "@platoon/testkit/redis-server";
 import { Redis } from "ioredis";
-import { RedisServer } from "./redis-server.ts";
 
 /**
  * A throwaway three-master Redis Cluster on free ports of 127.0.0.1 (no replicas), made with

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "@platoon/testkit";
+import { RedisServer } from "@platoon/testkit/redis-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisBroker } from "../src/index.ts";
 import { enc, job, uniqueQueue, waitForDrain, within } from "./helpers.ts";
-import { RedisServer } from "./redis-server.ts";
 
 const WORKER = fileURLToPath(new URL("./fixtures/crash-worker.ts", import.meta.url));
 const JOBS = 20_000;

@@ -2,10 +2,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { RedisServer } from "@platoon/testkit/redis-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisBroker } from "../src/index.ts";
 import { enc, job, uniqueQueue } from "./helpers.ts";
-import { RedisServer } from "./redis-server.ts";
 
 // A self-signed certificate for 127.0.0.1; skipped where openssl is missing.
 const dir = mkdtempSync(join(tmpdir(), "platoon-tls-"));

@@ -3,10 +3,10 @@
 import * as core from "@platoon/core";
 import { task } from "@platoon/core";
 import { waitFor } from "@platoon/testkit";
+import { RedisServer } from "@platoon/testkit/redis-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisBroker } from "../src/index.ts";
 import { uniqueQueue } from "./helpers.ts";
-import { RedisServer } from "./redis-server.ts";
 
 const api = core as unknown as {
   createClient?: (o: object) => Promise<any>;

@@ -1,8 +1,8 @@
 import { createRedisBroker } from "@platoon/broker-redis";
 import type { Broker } from "@platoon/core";
+import { RedisServer } from "@platoon/testkit/redis-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { platoon, startPlatoon, waitFor } from "./helpers.ts";
-import { RedisServer } from "./redis-server.ts";
 
 let redis: RedisServer;
 let broker: Broker;
@@ -62,7 +62,7 @@ describe("platoon CLI against a real Redis", () => {
   });
 
   it("a supervised worker shows in status --json", async () => {
-    await waitFor(async () => (await liveWorkers()).length === 1, 20_000, "worker to register");
+    await waitFor(async () => (await liveWorkers()).length === 1, 60_000, "worker to register");
     const status = await json("status");
     const live = status.workers.filter((w: { gone?: boolean }) => !w.gone);
     expect(live).toHaveLength(1);
@@ -71,7 +71,7 @@ describe("platoon CLI against a real Redis", () => {
   });
 
   it("enqueue runs a task and prints its result", async () => {
-    const out = await json("enqueue", "double", "21", "--wait", "--wait-ms", "10000");
+    const out = await json("enqueue", "double", "21", "--wait", "--wait-ms", "30000");
     expect(out.result).toBe(42);
     const many = await json("enqueue", "double", "1", "--count", "50");
     expect(many.ids).toHaveLength(50);
@@ -79,7 +79,7 @@ describe("platoon CLI against a real Redis", () => {
   });
 
   it("dead list, retry and purge", async () => {
-    const failed = await cli("enqueue", "fail", '"boom"', "--wait", "--wait-ms", "10000");
+    const failed = await cli("enqueue", "fail", '"boom"', "--wait", "--wait-ms", "30000");
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/boom/);
     const dead = await json("dead", "list");
@@ -143,7 +143,7 @@ describe("platoon CLI against a real Redis", () => {
           (w: { pid: number; gone?: boolean }) => !w.gone && w.pid !== before.pid,
         );
       },
-      20_000,
+      60_000,
       "a restarted worker",
     );
     expect(worker.log()).toMatch(/restart 1/);
@@ -151,11 +151,11 @@ describe("platoon CLI against a real Redis", () => {
     expect(out).toBe(6);
     const stopped = await json("stop", "all");
     expect(stopped.stopped).toHaveLength(1);
-    expect(await waitFor(() => worker.exited.then((c) => `exit ${c}`), 15_000)).toBe("exit 0");
+    expect(await waitFor(() => worker.exited.then((c) => `exit ${c}`), 30_000)).toBe("exit 0");
     expect(await liveWorkers()).toEqual([]);
   });
 });
 
 async function enqueueAndWait(): Promise<number> {
-  return (await json("enqueue", "double", "3", "--wait", "--wait-ms", "10000")).result;
+  return (await json("enqueue", "double", "3", "--wait", "--wait-ms", "30000")).result;
 }

@@ -6,9 +6,9 @@ import {
   createWorker,
   task,
 } from "@platoon/core";
+import { RedisServer } from "@platoon/testkit/redis-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "./helpers.ts";
-import { RedisServer } from "./redis-server.ts";
 
 const tasks = { noop: task("noop", (n: number) => n) };
 let redis: RedisServer;
