@@ -3,7 +3,7 @@ import { defineConfig } from "tsup";
 
 // The lane helper picks the runtime's test API with top-level await, which only ESM has.
 export default defineConfig([
-  platoonTsup({ entry: ["src/index.ts", "src/redis-server.ts"], platform: "node" }),
+  platoonTsup({ entry: ["src/index.ts", "src/redis-server.ts"], platform: "node", clean: false }),
   platoonTsup({
     entry: ["src/lane.ts"],
     platform: "node",
