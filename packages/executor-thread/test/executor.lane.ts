@@ -1,10 +1,13 @@
 import { createCodec } from "@platoon/core";
 import { ThreadExecutor } from "@platoon/executor-thread";
-import { executorSuite } from "@platoon/testkit";
+import {
+  executorSuite,
+  executorFixtureTasks as fixtureTasks,
+  tsFixtureTasks,
+} from "@platoon/testkit";
 import { api } from "@platoon/testkit/lane";
 
 // The testkit's fixture tasks (add1, exit, leakBuffers…), next door in the monorepo.
-const fixtureTasks = new URL("../../testkit/fixtures/executor-tasks.mjs", import.meta.url).href;
 
 executorSuite(api, {
   name: "thread (lane)",
@@ -22,7 +25,7 @@ api.describe("thread executor (lane): TypeScript module and crash", () => {
       const executor = new ThreadExecutor({ size: 1 });
       try {
         await executor.start({
-          tasksModule: new URL("./fixtures/ts-tasks.ts", import.meta.url),
+          tasksModule: tsFixtureTasks,
           codec,
           codecSpec: codec.spec(),
         });
