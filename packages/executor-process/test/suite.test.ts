@@ -9,8 +9,8 @@ executorSuite(
     create: () => new ProcessExecutor({ size: 2, killGraceMs: 200 }),
     createSingle: () => new ProcessExecutor({ size: 1, killGraceMs: 200 }),
     capabilities: { canInterruptSyncLoop: true, isolatesCrashes: true, wrapsLoadErrors: true },
-    // Each worker-killing fault costs a process start (Node + tsx, ~0.5 s of CPU), and a
-    // crash among others two (see the isolation of suspects): 500 keeps ~5 of each.
-    chaosCount: 500,
+    // The 1,000 faulty tasks; each worker-killing fault costs a process start
+    // (Node + tsx, ~0.5 s of CPU), so this case takes ~15 s.
+    chaosCount: 1000,
   },
 );
