@@ -101,25 +101,6 @@ describe.concurrent("ProcessExecutor", () => {
     ctx.expect(await decoded(codec, await pending)).toBe(1);
   });
 
-  it("re-runs the jobs that shared a crashing process alone: only the crasher is charged", async (ctx) => {
-    // One process, so all 300 jobs ride it together (batched, sent ahead).
-    const executor = pool(ctx);
-    const { codec, run } = await startWith(executor, fixtureTasks);
-    const jobs = Array.from({ length: 300 }, (_, i) =>
-      i === 150 ? run("exit", { code: 7 }) : run("add1", i),
-    );
-    const outcomes = await Promise.all(jobs);
-    ctx.expect(faultOf(outcomes[150]!)).toBe("WorkerCrashed");
-    const innocent = outcomes.filter((_, i) => i !== 150);
-    ctx.expect(innocent.map(faultOf).filter(Boolean)).toEqual([]);
-    const values = await Promise.all(innocent.map((o) => decoded(codec, o)));
-    ctx
-      .expect(values)
-      .toEqual(Array.from({ length: 300 }, (_, i) => i + 1).filter((v) => v !== 151));
-    // Its process died twice: among the others (all suspects), then alone (guilty).
-    ctx.expect(executor.stats().workers[0]).toMatchObject({ crashes: 2, failures: 1 });
-  });
-
   it("recycles a process after maxTasksPerWorker tasks", async (ctx) => {
     const executor = pool(ctx, { maxTasksPerWorker: 3 });
     const { codec, run } = await startWith(executor, fixtureTasks);

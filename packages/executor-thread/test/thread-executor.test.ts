@@ -61,26 +61,6 @@ describe.concurrent("ThreadExecutor", () => {
     ctx.expect(executor.stats().workers[0]).toMatchObject({ timeouts: 1, restarts: 1 });
   });
 
-  it("re-runs the jobs that shared a crashing thread alone: only the crasher is charged", async (ctx) => {
-    // One thread, so all 300 jobs ride it together (batched, sent ahead).
-    const executor = pool(ctx);
-    const { codec, run } = await startWith(executor, fixtureTasks);
-    const jobs = Array.from({ length: 300 }, (_, i) =>
-      i === 150 ? run("exit", { code: 7 }) : run("add1", i),
-    );
-    const outcomes = await Promise.all(jobs);
-    ctx.expect(faultOf(outcomes[150]!)).toBe("WorkerCrashed");
-    const innocent = outcomes.filter((_, i) => i !== 150);
-    ctx.expect(innocent.map(faultOf).filter(Boolean)).toEqual([]);
-    const values = await Promise.all(innocent.map((o) => decoded(codec, o)));
-    ctx
-      .expect(values)
-      .toEqual(Array.from({ length: 300 }, (_, i) => i + 1).filter((v) => v !== 151));
-    // Its thread died twice: among the others (all suspects), then alone (guilty).
-    ctx.expect(executor.stats().workers[0]).toMatchObject({ crashes: 2, failures: 1 });
-    ctx.expect(executor.stats().queued).toBe(0);
-  });
-
   it("isolates suspects on the dead thread's seat: regular jobs keep flowing on the others", async (ctx) => {
     const executor = pool(ctx, { size: 2 });
     const { codec } = await startWith(executor, fixtureTasks);

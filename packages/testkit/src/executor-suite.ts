@@ -45,6 +45,11 @@ export interface ExecutorSuiteOptions {
   capabilities: ExecutorCapabilities;
   /** Tasks in the random-fault test. Default 1000. */
   chaosCount?: number;
+  /**
+   * A TypeScript tasks module with a `norm({ x, y })` task (testkit's fixtures/ts-tasks.ts),
+   * where the runtime under test must load `.ts`; the case is skipped without it.
+   */
+  typescriptTasksModule?: string;
 }
 
 let jobs = 0;
@@ -326,6 +331,53 @@ export function executorSuite(api: TestApi, options: ExecutorSuiteOptions): void
           expect((error as Error).message).toContain("broken-tasks");
         }
       }, 30_000);
+
+      if (caps.isolatesCrashes) {
+        it("re-runs the jobs that shared a crashing worker alone: only the crasher is charged", async () => {
+          // One worker, so all the jobs ride it together (batched, sent ahead).
+          const { executor, codec } = await started(createSingle);
+          try {
+            const outcomes = await Promise.all(
+              Array.from({ length: 300 }, async (_, i) =>
+                executor.execute(
+                  await request(codec, i === 150 ? "exit" : "add1", i === 150 ? { code: 7 } : i),
+                ),
+              ),
+            );
+            expect(faultOf(outcomes[150]!)).toBe("WorkerCrashed");
+            const innocent = outcomes.filter((_, i) => i !== 150);
+            expect(innocent.map(faultOf).filter(Boolean)).toEqual([]);
+            const values = await Promise.all(innocent.map((o) => value(codec, o)));
+            expect(values).toEqual(
+              Array.from({ length: 300 }, (_, i) => i + 1).filter((v) => v !== 151),
+            );
+            // Its worker died twice: among the others (all suspects), then alone (guilty).
+            expect(total(executor, "crashes")).toBe(2);
+            expect(executor.stats().queued).toBe(0);
+          } finally {
+            await executor.close();
+          }
+        }, 60_000);
+      }
+
+      if (options.typescriptTasksModule) {
+        const tsModule = options.typescriptTasksModule;
+        it("loads a TypeScript tasks module", async () => {
+          const codec = await createCodec();
+          const executor = await createSingle();
+          try {
+            await executor.start({ tasksModule: tsModule, codec, codecSpec: codec.spec() });
+            expect(
+              await value(
+                codec,
+                await executor.execute(await request(codec, "norm", { x: 6, y: 8 })),
+              ),
+            ).toBe(10);
+          } finally {
+            await executor.close();
+          }
+        }, 30_000);
+      }
 
       it(`settles every one of ${options.chaosCount ?? 1000} tasks with random faults`, async () => {
         await usingShared(async ({ executor, codec }) => {
