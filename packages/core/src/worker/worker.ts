@@ -1,6 +1,6 @@
 import { Client } from "../client/client.ts";
 import { type Codec, type CodecConfig, createCodec } from "../codec/codec.ts";
-import type { Broker, Delivery, Settlement, SettleResult } from "../contracts/broker.ts";
+import type { Broker, Delivery, SettleResult } from "../contracts/broker.ts";
 import type { ErrorInfo } from "../contracts/error-info.ts";
 import type {
   ExecuteOutcome,
@@ -564,4 +564,3 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
   return new Worker(options).start();
 }
 
-export type { Settlement };
