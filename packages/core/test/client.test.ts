@@ -9,6 +9,17 @@ import {
 } from "../src/index.ts";
 import { setup } from "./helpers.ts";
 
+/** Counts the broker.enqueue calls made from now on. */
+function countEnqueues(broker: MemoryBroker): () => number {
+  let calls = 0;
+  const enqueue = broker.enqueue.bind(broker);
+  broker.enqueue = (q, jobs) => {
+    calls++;
+    return enqueue(q, jobs);
+  };
+  return () => calls;
+}
+
 describe("client", () => {
   it("enqueues a job and gets its result", async () => {
     const { client, stop } = await setup();
@@ -20,14 +31,9 @@ describe("client", () => {
 
   it("enqueues many in one batch and in bulk across tasks", async () => {
     const { client, broker, stop } = await setup();
-    let calls = 0;
-    const enqueue = broker.enqueue.bind(broker);
-    broker.enqueue = (q, jobs) => {
-      calls++;
-      return enqueue(q, jobs);
-    };
+    const calls = countEnqueues(broker);
     const handles = await client.enqueueMany("noop", [1, 2, 3, 4]);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     expect(await Promise.all(handles.map((h) => h.result()))).toEqual([1, 2, 3, 4]);
     const mixed = await client.enqueueBulk([
       { task: "add", input: { a: 1, b: 2 } },
@@ -39,14 +45,9 @@ describe("client", () => {
 
   it("coalesces enqueues made in the same tick into one broker call", async () => {
     const { client, broker, stop } = await setup();
-    let calls = 0;
-    const enqueue = broker.enqueue.bind(broker);
-    broker.enqueue = (q, jobs) => {
-      calls++;
-      return enqueue(q, jobs);
-    };
+    const calls = countEnqueues(broker);
     const handles = await Promise.all([1, 2, 3].map((n) => client.enqueue("noop", n)));
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     expect(await Promise.all(handles.map((h) => h.result()))).toEqual([1, 2, 3]);
     await stop();
   });
