@@ -563,4 +563,3 @@ function nonNegative(name: string, value: number): number {
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
   return new Worker(options).start();
 }
-
