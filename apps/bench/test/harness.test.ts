@@ -51,7 +51,11 @@ describe("bench harness", () => {
   it("runs the inproc scenario end to end on a small n", async () => {
     const out = captureLines();
     const results = await inproc.run(["2000"]);
-    expect(results.map((r) => r.system).sort()).toEqual(["p-queue", "platoon"]);
+    expect(results.map((r) => r.system).sort()).toEqual([
+      "p-queue",
+      "platoon",
+      "platoon (sync task)",
+    ]);
     for (const r of out.lines()) {
       expect(Object.keys(r)).toEqual(FIELDS);
       expect(r.n).toBe(2000);

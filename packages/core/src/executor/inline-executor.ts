@@ -11,7 +11,7 @@ import type {
 import { PlatoonError } from "../errors.ts";
 import { runTask } from "../task/run-task.ts";
 import type { TaskDefinition } from "../task/task.ts";
-import { collectTasks, manifestOf } from "../task/tasks-module.ts";
+import { loadTasks, manifestOf } from "../task/tasks-module.ts";
 import { DurationRecorder } from "../util/duration-stats.ts";
 import { monotonicNow } from "../util/time.ts";
 
@@ -44,12 +44,7 @@ export class InlineExecutor implements Executor {
   }
 
   async start(options: ExecutorStartOptions): Promise<TaskManifest> {
-    const { tasksModule } = options;
-    const mod =
-      typeof tasksModule === "string" || tasksModule instanceof URL
-        ? ((await import(String(tasksModule))) as Record<string, unknown>)
-        : tasksModule;
-    this.#tasks = collectTasks(mod, typeof tasksModule === "string" ? tasksModule : "tasks module");
+    this.#tasks = await loadTasks(options.tasksModule);
     this.#codec = options.codec;
     return manifestOf(this.#tasks);
   }
@@ -181,7 +176,8 @@ export class InlineExecutor implements Executor {
   }
 }
 
-function fault(
+/** An outcome for an ending the executor imposed (not the task's own error). */
+export function fault(
   kind: "Aborted" | "TaskTimedOut" | "WorkerCrashed",
   message: string,
 ): ExecuteOutcome {

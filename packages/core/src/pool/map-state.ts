@@ -1,17 +1,31 @@
-import type { JobResult } from "../contracts/broker.ts";
+/** Where a job's ending is delivered: its value, or a Failure. */
+export interface Receiver {
+  deliver(index: number, value: unknown): void;
+}
+
+/** A job's ending that is not a value: map() and run() throw its error. */
+export class Failure {
+  readonly error: Error;
+  constructor(error: Error) {
+    this.error = error;
+  }
+}
+
+/** Marks an empty place in the ring (undefined is a valid result). */
+export const HOLE: unique symbol = Symbol("hole");
 
 /**
  * Results of one pool.map() call as they arrive: by input index (ordered) or in arrival
  * order. The consumer waits on one promise only when nothing it can yield has arrived.
  */
-export class MapState {
+export class MapState implements Receiver {
   inFlight = 0;
   readonly #ordered: boolean;
   /** Ordered results, at index modulo a power of two above the pool's window. */
-  readonly #ring: (JobResult | undefined)[];
+  readonly #ring: unknown[];
   readonly #mask: number;
   #ringCount = 0;
-  readonly #arrived: JobResult[] = [];
+  readonly #arrived: unknown[] = [];
   #arrivedHead = 0;
   #nextIndex = 0;
   #wake: (() => void) | undefined;
@@ -20,16 +34,16 @@ export class MapState {
     this.#ordered = ordered;
     let size = 16;
     while (size < window + 1) size *= 2;
-    this.#ring = ordered ? new Array(size) : [];
+    this.#ring = ordered ? new Array(size).fill(HOLE) : [];
     this.#mask = size - 1;
   }
 
-  deliver(index: number, result: JobResult): void {
+  deliver(index: number, value: unknown): void {
     this.inFlight--;
     if (this.#ordered) {
-      this.#ring[index & this.#mask] = result;
+      this.#ring[index & this.#mask] = value;
       this.#ringCount++;
-    } else this.#arrived.push(result);
+    } else this.#arrived.push(value);
     const wake = this.#wake;
     if (wake) {
       this.#wake = undefined;
@@ -37,20 +51,21 @@ export class MapState {
     }
   }
 
-  /** The next result to yield, if it has arrived. */
-  take(): JobResult | undefined {
+  /** The next result to yield, or HOLE when it has not arrived. */
+  take(): unknown {
     if (this.#ordered) {
       const at = this.#nextIndex & this.#mask;
       const r = this.#ring[at];
-      if (r !== undefined) {
-        this.#ring[at] = undefined;
+      if (r !== HOLE) {
+        this.#ring[at] = HOLE;
         this.#ringCount--;
         this.#nextIndex++;
       }
       return r;
     }
-    if (this.#arrivedHead >= this.#arrived.length) return undefined;
-    const r = this.#arrived[this.#arrivedHead++]!;
+    if (this.#arrivedHead >= this.#arrived.length) return HOLE;
+    const r = this.#arrived[this.#arrivedHead];
+    this.#arrived[this.#arrivedHead++] = undefined;
     if (this.#arrivedHead > 1024 && this.#arrivedHead * 2 > this.#arrived.length) {
       this.#arrived.splice(0, this.#arrivedHead);
       this.#arrivedHead = 0;

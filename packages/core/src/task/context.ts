@@ -1,4 +1,5 @@
 import type { ChildJobOptions } from "../contracts/executor.ts";
+import { TaskActionSignal } from "./actions.ts";
 
 /** What a running task sees of its job, and what it can ask of the worker. */
 export interface TaskContext {
@@ -19,4 +20,17 @@ export interface TaskContext {
   stopWorker(): never;
   /** Enqueues a follow-up job with this job's trace id; resolves to its id. */
   enqueue(task: string, input: unknown, options?: ChildJobOptions): Promise<string>;
+}
+
+/** The actions every context offers: each ends the attempt by throwing a signal. */
+export abstract class ActionContext {
+  retry(options: { delayMs?: number; reason?: string } = {}): never {
+    throw new TaskActionSignal({ type: "retry", ...options });
+  }
+  requeue(options: { delayMs?: number } = {}): never {
+    throw new TaskActionSignal({ type: "requeue", ...options });
+  }
+  stopWorker(): never {
+    throw new TaskActionSignal({ type: "stop" });
+  }
 }

@@ -1,8 +1,8 @@
 import type { Codec } from "../codec/codec.ts";
 import type { ChildJobOptions, ExecuteOutcome, ExecuteRequest } from "../contracts/executor.ts";
 import { CodecError, toErrorInfo } from "../errors.ts";
-import { isTaskActionSignal, TaskActionSignal } from "./actions.ts";
-import type { TaskContext } from "./context.ts";
+import { isTaskActionSignal, type TaskActionSignal } from "./actions.ts";
+import { ActionContext, type TaskContext } from "./context.ts";
 import type { TaskDefinition } from "./task.ts";
 
 type Enqueue = NonNullable<ExecuteRequest["enqueue"]>;
@@ -85,7 +85,8 @@ function encoded(codec: Codec, value: unknown): ExecuteOutcome | Promise<Execute
   }
 }
 
-function failed(def: TaskDefinition, attempt: number, error: unknown): ExecuteOutcome {
+/** What a thrown error means for the attempt: an action, or a failure with its retry delay. */
+export function failed(def: TaskDefinition, attempt: number, error: unknown): ExecuteOutcome {
   if (isTaskActionSignal(error))
     return { status: "action", action: (error as TaskActionSignal).action };
   const outcome: ExecuteOutcome = { status: "error", error: toErrorInfo(error) };
@@ -126,7 +127,7 @@ function unencodable(error: unknown): ExecuteOutcome {
 }
 
 /** Built for every job, so it only keeps references; fields are read on demand. */
-class Context implements TaskContext {
+class Context extends ActionContext implements TaskContext {
   readonly #request: Omit<ExecuteRequest, "signal" | "enqueue">;
   #signal: AbortSignal | undefined;
   readonly #codec: Codec;
@@ -138,6 +139,7 @@ class Context implements TaskContext {
     signal: AbortSignal | undefined,
     enqueue: Enqueue | undefined,
   ) {
+    super();
     this.#request = request;
     this.#codec = codec;
     this.#signal = signal;
@@ -169,15 +171,6 @@ class Context implements TaskContext {
     return this.#signal;
   }
 
-  retry(options: { delayMs?: number; reason?: string } = {}): never {
-    throw new TaskActionSignal({ type: "retry", ...options });
-  }
-  requeue(options: { delayMs?: number } = {}): never {
-    throw new TaskActionSignal({ type: "requeue", ...options });
-  }
-  stopWorker(): never {
-    throw new TaskActionSignal({ type: "stop" });
-  }
   async enqueue(task: string, input: unknown, options?: ChildJobOptions): Promise<string> {
     if (!this.#enqueue) {
       throw new Error("this executor does not let tasks enqueue jobs");

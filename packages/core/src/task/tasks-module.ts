@@ -2,6 +2,17 @@ import type { TaskManifest, TasksModule } from "../contracts/executor.ts";
 import { ConfigError } from "../errors.ts";
 import { isTask, type TaskDefinition } from "./task.ts";
 
+/** Imports the tasks module when given a specifier, then finds its tasks. */
+export async function loadTasks(
+  tasksModule: string | URL | TasksModule,
+): Promise<Map<string, TaskDefinition>> {
+  const mod =
+    typeof tasksModule === "string" || tasksModule instanceof URL
+      ? ((await import(String(tasksModule))) as Record<string, unknown>)
+      : tasksModule;
+  return collectTasks(mod, typeof tasksModule === "string" ? tasksModule : "tasks module");
+}
+
 /** Finds every task a module exports (also in a default-exported object). */
 export function collectTasks(
   mod: TasksModule,
