@@ -33,7 +33,9 @@ describe("pool direct lane", () => {
       tasks,
       hooks: { onTimeout: (job) => void timeouts.push(job.task) },
     });
-    const error = await pool.run("slow", 10_000, { timeoutMs: 20 }).catch((e) => e);
+    const error = (await pool
+      .run("slow", 10_000, { timeoutMs: 20 })
+      .catch((e) => e)) as RemoteError;
     expect(error).toBeInstanceOf(RemoteError);
     expect(error.fault).toBe("TaskTimedOut");
     expect(error.message).toMatch(/gave up after 2 of 2 attempts/);

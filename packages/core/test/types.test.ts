@@ -31,9 +31,7 @@ describe("types flow from the tasks module", () => {
   it("a typed pool checks names and yields typed results", () => {
     const check = (pool: Pool<typeof tasks>) => {
       expectTypeOf(pool.run("add", { a: 1, b: 2 })).resolves.toEqualTypeOf<number>();
-      expectTypeOf(pool.map("noop", [1, 2])).toEqualTypeOf<
-        AsyncGenerator<number, void, undefined>
-      >();
+      expectTypeOf(pool.map("noop", [1, 2])).toEqualTypeOf<AsyncIterableIterator<number>>();
       // @ts-expect-error: wrong input type
       void pool.run("noop", "x");
     };
