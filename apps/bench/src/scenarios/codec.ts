@@ -1,37 +1,53 @@
-import { gzip } from "@platoon/compressor-fflate";
-import {
-  AdapterRegistry,
-  buildHeader,
-  Codec,
-  type Compressor,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  jsonSerializer,
-  type Serializer,
-} from "@platoon/core";
-import { msgpackSerializer } from "@platoon/serializer-msgpack";
+import { isDeepStrictEqual } from "node:util";
+import { AdapterRegistry, type Codec, CodecError, createCodec } from "@platoon/core";
 import { gunzipSync, gzipSync } from "fflate";
-import { Packr, Unpackr } from "msgpackr";
+import { type Options, Packr, Unpackr } from "msgpackr";
 import { type Measurement, percentiles, report, rssMb } from "../measure.ts";
 import type { Scenario } from "../scenario.ts";
 
 /**
- * Encode + decode round trips of three typical payloads through Platoon's Codec, against
- * the same work done without it:
+ * What a job pays for its payload: Platoon's codec (`createCodec(...)`, encode + decode)
+ * against the raw library calls doing the same work, for three payloads and three codecs.
  *
- * - "direct": the very Serializer/Compressor objects the Codec holds, called by hand.
- *   The gap to this is the codec layer itself (header, join copy, dispatch).
- * - "library": the plain calls an application would write: JSON.stringify + TextEncoder
- *   (no Date/BigInt/Map tagging), msgpackr's default pack/unpack, fflate's gzipSync.
+ * - json: `JSON.stringify` + `TextEncoder`, then `TextDecoder` + `JSON.parse`. The small
+ *   and 10 KB payloads need no tagging, so the raw calls write the very bytes Platoon does
+ *   (checked below). The binary payload cannot be plain JSON: the raw calls base64 it with
+ *   Node's `Buffer` (the fastest way a Node app has), and decode it back to a Uint8Array.
+ * - msgpack: msgpackr `pack`/`unpack` with the options Platoon's serializer fixes (checked:
+ *   the same bytes after the header).
+ * - msgpack+gzip: the same plus fflate `gzipSync`/`gunzipSync` at level 6, skipped below the
+ *   1,024-byte threshold, as Platoon does.
  *
- * Systems run interleaved in rounds and each reports its median round, since the
- * machine is shared. Each measurement line carries the payload, its encoded size and
- * the p10/p50 time per round trip in µs (batch means); overhead_pct compares p10s;
- * the scenario then prints Platoon's ratio to each baseline for the same payload only
- * (main's all-pairs ratios would compare across payloads, so only Platoon lines are
- * returned to it).
+ * Every pair runs interleaved, in alternating order, for `rounds` short rounds of about
+ * `roundMs` each (fewer for the slow 1 MiB cases, at most ~8 s per pair). A round's ratio
+ * is Platoon's CPU time per op over the raw calls' in that round (process CPU time: being
+ * descheduled by other processes on a shared machine does not count, GC threads do), and
+ * the reported overhead is the median of those ratios, with a 95% confidence interval of
+ * that median. Args: `[rounds=201] [roundMs=5] [filter]`, the filter matching
+ * "payload/codec", e.g. `small` or `1mb-binary/msgpack`.
  */
 
-type Payload = { name: string; value: unknown; json: unknown };
+const THRESHOLD = 1024;
+const LEVEL = 6;
+
+/** Platoon's msgpack wire options (packages/serializer-msgpack), for the raw baseline. */
+const MSGPACK_OPTIONS: Options = {
+  useRecords: true,
+  mapsAsObjects: false,
+  bundleStrings: false,
+  useBigIntExtension: true,
+  copyBuffers: true,
+  moreTypes: true,
+  structuredClone: false,
+  writeFunction: () => {
+    throw new Error("function");
+  },
+};
+
+interface Payload {
+  name: string;
+  value: unknown;
+}
 
 function payloads(): Payload[] {
   const small = {
@@ -52,7 +68,7 @@ function payloads(): Payload[] {
   }));
   const medium = { batch: "import-2024-05-01", source: "s3://bucket/catalogue.csv", rows };
   const binary = new Uint8Array(1024 * 1024);
-  // Low-entropy noise with some flat runs: compresses to about 80%, like a photo or a
+  // Low-entropy noise with some flat runs: compresses to about 70%, like a photo or a
   // packed sensor dump would, rather than to nothing.
   let seed = 42;
   for (let i = 0; i < binary.length; i++) {
@@ -60,235 +76,238 @@ function payloads(): Payload[] {
     binary[i] = i % 4096 < 3584 ? seed >>> 26 : 0;
   }
   return [
-    { name: "small", value: small, json: small },
-    { name: "10kb", value: medium, json: medium },
-    // The library JSON baseline has no binary type: it base64-encodes by hand, as apps do.
-    { name: "1mb-binary", value: { file: binary }, json: { file: toBase64(binary) } },
+    { name: "small", value: small },
+    { name: "10kb", value: medium },
+    { name: "1mb-binary", value: { file: binary } },
   ];
 }
 
-interface System {
-  name: string;
+/** One encode + decode; returns the encoded bytes and the decoded value. */
+type RoundTrip = () => { bytes: Uint8Array; back: unknown };
+
+interface Pair {
   payload: Payload;
-  /** One encode + decode; returns the encoded size. */
-  roundTrip: () => number;
+  codec: string;
+  platoon: { system: string; run: RoundTrip };
+  raw: { system: string; run: RoundTrip };
+  /** Whether Platoon's body must equal the raw bytes exactly (same encoding, no tags). */
+  sameBody: boolean;
 }
 
-function systems(p: Payload): System[] {
+async function pairs(p: Payload): Promise<Pair[]> {
   const registry = new AdapterRegistry();
-  const msgpack = msgpackSerializer();
-  const gz = gzip({ level: 6 });
-  const codec = (serializer: Serializer, compressor?: Compressor) =>
-    new Codec({ serializer, registry, ...(compressor ? { compressor, threshold: 1024 } : {}) });
-  const viaCodec = (c: Codec) => () => {
-    const bytes = c.encode(p.value) as Uint8Array;
-    c.decode(bytes);
-    return bytes.length;
-  };
-  const direct = (s: Serializer, c?: Compressor) => () => {
-    let body = s.serialize(p.value);
-    if (c && body.length >= 1024) body = c.compress(body) as Uint8Array;
-    const raw = c && body.length >= 1024 ? (c.decompress(body) as Uint8Array) : body;
-    s.deserialize(raw);
-    return body.length;
-  };
-  // What Codec does, with the one change proposed to core: the header + body join
-  // carves small outputs from a shared slab (as Buffer.allocUnsafe does) instead of a
-  // fresh Uint8Array each, which costs ~300 ns on Node 20 whatever its size.
-  const proposal = (s: Serializer) => {
-    const header = buildHeader(s.id, "");
+  const platoon = (codec: Codec): RoundTrip => {
     return () => {
-      const bytes = pooledJoin(header, s.serialize(p.value));
-      if (bytes.length > DEFAULT_MAX_PAYLOAD_BYTES) throw new Error("too large");
-      for (let i = 0; i < header.length; i++) if (bytes[i] !== header[i]) throw new Error("header");
-      s.deserialize(bytes.subarray(header.length));
-      return bytes.length;
+      const bytes = codec.encode(p.value) as Uint8Array;
+      return { bytes, back: codec.decode(bytes) };
     };
   };
+  const json = await createCodec({ serializer: "json", compressor: "none" }, registry);
+  const msgpack = await createCodec({ serializer: "msgpack", compressor: "none" }, registry);
+  const gzip = await createCodec(
+    { serializer: "msgpack", compressor: { name: "gzip", level: LEVEL, threshold: THRESHOLD } },
+    registry,
+  );
+
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  const packr = new Packr();
-  const unpackr = new Unpackr();
+  const binary = p.name === "1mb-binary";
+  const rawJson: RoundTrip = binary
+    ? () => {
+        // The app knows its schema: base64 the one binary field, and turn it back.
+        const file = (p.value as { file: Uint8Array }).file;
+        const b64 = Buffer.from(file.buffer, file.byteOffset, file.byteLength).toString("base64");
+        const bytes = encoder.encode(JSON.stringify({ file: b64 }));
+        const parsed = JSON.parse(decoder.decode(bytes)) as { file: string };
+        const buf = Buffer.from(parsed.file, "base64");
+        return { bytes, back: { file: new Uint8Array(buf.buffer, buf.byteOffset, buf.length) } };
+      }
+    : () => {
+        const bytes = encoder.encode(JSON.stringify(p.value));
+        return { bytes, back: JSON.parse(decoder.decode(bytes)) };
+      };
+  const packr = new Packr(MSGPACK_OPTIONS);
+  const unpackr = new Unpackr(MSGPACK_OPTIONS);
+  const rawMsgpack: RoundTrip = () => {
+    const bytes = packr.pack(p.value);
+    return { bytes, back: unpackr.unpack(bytes) };
+  };
+  const rawGzip: RoundTrip = () => {
+    const packed = packr.pack(p.value);
+    if (packed.length < THRESHOLD) return { bytes: packed, back: unpackr.unpack(packed) };
+    const bytes = gzipSync(packed, { level: LEVEL });
+    return { bytes, back: unpackr.unpack(gunzipSync(bytes)) };
+  };
   return [
-    { name: "platoon json", payload: p, roundTrip: viaCodec(codec(jsonSerializer)) },
-    { name: "direct json", payload: p, roundTrip: direct(jsonSerializer) },
-    { name: "proposal json", payload: p, roundTrip: proposal(jsonSerializer) },
     {
-      name: "library JSON.stringify",
       payload: p,
-      roundTrip: () => {
-        const bytes = encoder.encode(JSON.stringify(p.json));
-        JSON.parse(decoder.decode(bytes));
-        return bytes.length;
-      },
+      codec: "json",
+      platoon: { system: "platoon json", run: platoon(json) },
+      raw: { system: binary ? "raw JSON + Buffer base64" : "raw JSON", run: rawJson },
+      sameBody: !binary,
     },
-    { name: "platoon msgpack", payload: p, roundTrip: viaCodec(codec(msgpack)) },
-    { name: "direct msgpack", payload: p, roundTrip: direct(msgpack) },
-    { name: "proposal msgpack", payload: p, roundTrip: proposal(msgpack) },
     {
-      name: "library msgpackr",
       payload: p,
-      roundTrip: () => {
-        const bytes = packr.pack(p.value);
-        unpackr.unpack(bytes);
-        return bytes.length;
-      },
+      codec: "msgpack",
+      platoon: { system: "platoon msgpack", run: platoon(msgpack) },
+      raw: { system: "raw msgpackr", run: rawMsgpack },
+      sameBody: true,
     },
-    { name: "platoon msgpack+gzip", payload: p, roundTrip: viaCodec(codec(msgpack, gz)) },
-    { name: "direct msgpack+gzip", payload: p, roundTrip: direct(msgpack, gz) },
     {
-      name: "library msgpackr+fflate",
       payload: p,
-      roundTrip: () => {
-        const packed = packr.pack(p.value);
-        const bytes = packed.length >= 1024 ? gzipSync(packed, { level: 6 }) : packed;
-        unpackr.unpack(packed.length >= 1024 ? gunzipSync(bytes) : bytes);
-        return bytes.length;
-      },
+      codec: "msgpack+gzip",
+      platoon: { system: "platoon msgpack+gzip", run: platoon(gzip) },
+      raw: { system: "raw msgpackr+fflate", run: rawGzip },
+      // gzip writes the time into its header, so only sizes are compared.
+      sameBody: false,
     },
   ];
 }
 
-const BASELINES: Record<string, string[]> = {
-  "platoon json": ["direct json", "library JSON.stringify"],
-  "proposal json": ["direct json"],
-  "platoon msgpack": ["direct msgpack", "library msgpackr"],
-  "proposal msgpack": ["direct msgpack"],
-  "platoon msgpack+gzip": ["direct msgpack+gzip", "library msgpackr+fflate"],
-};
-
-/** Runs `fn` for about `ms`, in batches of `batch`; returns ops/s and per-op batch means. */
-function timed(fn: () => number, ms: number, batch: number) {
-  const perOp: number[] = [];
-  let ops = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    const t = now;
-    for (let i = 0; i < batch; i++) fn();
-    now = performance.now();
-    perOp.push((now - t) / batch);
-    ops += batch;
+/** Both sides must produce bytes and get back a value equal to the input. */
+function check(pair: Pair): { bytes: number; rawBytes: number } {
+  const ours = pair.platoon.run();
+  const theirs = pair.raw.run();
+  const what = `${pair.payload.name}/${pair.codec}`;
+  for (const [side, r] of [
+    ["platoon", ours],
+    ["raw", theirs],
+  ] as const) {
+    if (!(r.bytes instanceof Uint8Array)) throw new Error(`${what}: ${side} made no bytes`);
+    if (!isDeepStrictEqual(r.back, pair.payload.value)) {
+      throw new CodecError(`${what}: ${side} did not round-trip the payload`);
+    }
   }
-  return { opsPerS: (ops / (now - start)) * 1000, perOp };
+  if (pair.sameBody) {
+    const body = ours.bytes.subarray(ours.bytes.length - theirs.bytes.length);
+    if (!isDeepStrictEqual(new Uint8Array(body), new Uint8Array(theirs.bytes))) {
+      throw new Error(`${what}: Platoon's body differs from the raw calls' bytes`);
+    }
+  }
+  return { bytes: ours.bytes.length, rawBytes: theirs.bytes.length };
+}
+
+/**
+ * Runs `fn` `n` times in batches, pushing each batch's wall-clock ms per op to `perOp`;
+ * returns the process's CPU ms per op (user + system, all threads: GC included), which
+ * time spent descheduled by other processes does not inflate.
+ */
+function timed(fn: RoundTrip, n: number, batch: number, perOp: number[]): number {
+  let done = 0;
+  const cpu = process.cpuUsage();
+  let t = performance.now();
+  while (done < n) {
+    const k = Math.min(batch, n - done);
+    for (let i = 0; i < k; i++) fn();
+    const now = performance.now();
+    perOp.push((now - t) / k);
+    t = now;
+    done += k;
+  }
+  const used = process.cpuUsage(cpu);
+  return (used.user + used.system) / 1000 / n;
 }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
+
+/** Distribution-free 95% interval of the median: the order statistics n/2 ± 0.98·√n. */
+function medianInterval(xs: number[]): [number, number] {
+  const s = [...xs].sort((a, b) => a - b);
+  const half = 0.98 * Math.sqrt(s.length);
+  const lo = Math.max(0, Math.floor(s.length / 2 - half));
+  const hi = Math.min(s.length - 1, Math.ceil(s.length / 2 + half) - 1);
+  return [s[lo]!, s[hi]!];
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 const scenario: Scenario = {
   name: "codec",
   description:
-    "encode+decode of a small object, a ~10 KB object and a 1 MB binary: Platoon Codec (json, msgpack, msgpack+gzip) vs the same adapters called directly and vs plain JSON/msgpackr/fflate calls",
+    "encode+decode of a small object, a ~10 KB object and a 1 MiB binary: Platoon's codec (json, msgpack, msgpack+gzip) vs the raw JSON / msgpackr / fflate calls; sizes",
   async run(args) {
-    const rounds = Number(args[0] ?? 7);
-    const roundMs = Number(args[1] ?? 150);
+    const maxRounds = Number(args[0] ?? 201);
+    const roundMs = Number(args[1] ?? 5);
+    const filter = args[2] ?? "";
     const mine: Measurement[] = [];
     for (const payload of payloads()) {
-      const list = systems(payload);
-      const large = payload.name === "1mb-binary";
-      const batch = large ? 1 : payload.name === "10kb" ? 20 : 500;
-      // Large payloads run few ops per round, and GC of megabyte buffers dominates a short
-      // one: longer rounds keep the spread honest.
-      const ms = large ? roundMs * 4 : roundMs;
-      const samples = new Map<string, { ops: number[]; perOp: number[]; bytes: number }>();
-      for (const s of list) {
-        // Warm up (JIT, msgpackr's record readers) before anything is timed.
-        const bytes = s.roundTrip();
-        timed(s.roundTrip, ms / 2, batch);
-        samples.set(s.name, { ops: [], perOp: [], bytes });
-      }
-      for (let r = 0; r < rounds; r++) {
-        // Rotate the order each round so no system always runs right after a GC-heavy one.
-        for (let k = 0; k < list.length; k++) {
-          const s = list[(k + r) % list.length]!;
-          const { opsPerS, perOp } = timed(s.roundTrip, ms, batch);
-          const entry = samples.get(s.name)!;
-          entry.ops.push(opsPerS);
-          entry.perOp.push(...perOp);
+      for (const pair of await pairs(payload)) {
+        if (!`${payload.name}/${pair.codec}`.includes(filter)) continue;
+        const { bytes, rawBytes } = check(pair);
+        const sides = [pair.platoon, pair.raw];
+        // Warm up both (JIT, msgpackr's record readers), then size the rounds.
+        const estimate: number[] = [];
+        for (const s of sides) {
+          const t0 = performance.now();
+          let k = 0;
+          while (performance.now() - t0 < Math.max(200, roundMs * 4)) {
+            s.run();
+            k++;
+          }
+          estimate.push((performance.now() - t0) / k);
         }
-      }
-      const byName = new Map<string, Measurement>();
-      for (const s of list) {
-        const entry = samples.get(s.name)!;
-        const p = percentiles(entry.perOp);
-        // Other processes only ever add time, so the fast tail is the least disturbed
-        // estimate of the work itself; the ratios below use it.
-        const sorted = [...entry.perOp].sort((a, b) => a - b);
-        const p10 = sorted[Math.floor(sorted.length / 10)]!;
-        const ops = entry.ops;
-        const m = report({
-          scenario: "codec",
-          system: s.name,
-          n: Math.round(ops.reduce((a, b) => a + b, 0) * (ms / 1000)),
-          ops_per_s: median(ops),
-          p50_ms: p.p50,
-          p99_ms: p.p99,
-          rss_mb: rssMb(),
-          payload: payload.name,
-          encoded_bytes: entry.bytes,
-          p10_us: Math.round(p10 * 1e6) / 1000,
-          p50_us: Math.round((p.p50 ?? 0) * 1e6) / 1000,
-          rounds,
-          spread_pct: Math.round(((Math.max(...ops) - Math.min(...ops)) / median(ops)) * 1000) / 10,
+        const opMs = Math.max(...estimate);
+        // Batches of ~0.1 ms give the latency percentiles.
+        const n = Math.max(1, Math.round(roundMs / opMs));
+        const batch = Math.max(1, Math.round(0.1 / opMs));
+        const rounds = Math.min(maxRounds, Math.max(21, Math.floor(8000 / (2 * n * opMs))));
+        const perOp: [number[], number[]] = [[], []];
+        const times: [number[], number[]] = [[], []];
+        const ratios: number[] = [];
+        for (let r = 0; r < rounds; r++) {
+          const order = r % 2 ? [1, 0] : [0, 1];
+          const t: number[] = [0, 0];
+          for (const i of order) t[i] = timed(sides[i]!.run, n, batch, perOp[i as 0 | 1]);
+          times[0].push(t[0]!);
+          times[1].push(t[1]!);
+          ratios.push(t[0]! / t[1]!);
+        }
+        sides.forEach((s, i) => {
+          const ms = median(times[i as 0 | 1]);
+          const p = percentiles(perOp[i as 0 | 1]);
+          const m = report({
+            scenario: "codec",
+            system: s.system,
+            n: n * rounds,
+            // From the median round's CPU time per op, like the ratios.
+            ops_per_s: 1000 / ms,
+            p50_ms: p.p50,
+            p99_ms: p.p99,
+            rss_mb: rssMb(),
+            payload: payload.name,
+            codec: pair.codec,
+            encoded_bytes: i === 0 ? bytes : rawBytes,
+            cpu_us_per_op: round3(ms * 1000),
+            rounds,
+          });
+          if (i === 0) mine.push(m);
         });
-        byName.set(s.name, m);
-        if (s.name.startsWith("platoon")) mine.push(m);
-      }
-      for (const [ours, peers] of Object.entries(BASELINES)) {
-        if (!byName.has(ours)) continue;
-        const a = byName.get(ours)!;
-        for (const peer of peers) {
-          const b = byName.get(peer)!;
-          console.log(
-            JSON.stringify({
-              scenario: "codec",
-              payload: payload.name,
-              system: ours,
-              vs: peer,
-              ratio_ops: Math.round((a.ops_per_s / b.ops_per_s) * 1000) / 1000,
-              overhead_pct:
-                Math.round(((a.p10_us as number) / (b.p10_us as number) - 1) * 1000) / 10,
-              bytes: a.encoded_bytes,
-              vs_bytes: b.encoded_bytes,
-            }),
-          );
-        }
+        const ratio = median(ratios);
+        console.log(
+          JSON.stringify({
+            scenario: "codec",
+            payload: payload.name,
+            system: pair.platoon.system,
+            vs: pair.raw.system,
+            // As elsewhere in the bench: Platoon's rate over the peer's (1 = parity).
+            ratio: round3(1 / ratio),
+            overhead_pct: round1((ratio - 1) * 100),
+            bytes,
+            vs_bytes: rawBytes,
+            rounds,
+            // 95% confidence interval of the median overhead (order statistics).
+            overhead_ci95_pct: medianInterval(ratios).map((r) => round1((r - 1) * 100)),
+          }),
+        );
       }
     }
+    // Only Platoon's lines: main's all-pairs ratios would compare across payloads.
     return mine;
   },
 };
 export default scenario;
-
-const SLAB_SIZE = 64 * 1024;
-let slab = new Uint8Array(SLAB_SIZE);
-let slabAt = 0;
-
-function pooledJoin(header: Uint8Array, body: Uint8Array): Uint8Array {
-  const size = header.length + body.length;
-  let out: Uint8Array;
-  if (size > SLAB_SIZE / 16) {
-    out = new Uint8Array(size);
-  } else {
-    if (slabAt + size > SLAB_SIZE) {
-      slab = new Uint8Array(SLAB_SIZE);
-      slabAt = 0;
-    }
-    out = slab.subarray(slabAt, slabAt + size);
-    slabAt = (slabAt + size + 7) & ~7;
-  }
-  out.set(header, 0);
-  out.set(body, header.length);
-  return out;
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
