@@ -10,6 +10,7 @@ import {
 } from "./codec-spec.ts";
 import { buildHeader, parseHeader } from "./header.ts";
 import { identityCompressor } from "./identity-compressor.ts";
+import { joinPayload } from "./payload-bytes.ts";
 import { type AdapterRegistry, defaultRegistry } from "./registry.ts";
 
 export interface CodecOptions {
@@ -51,22 +52,43 @@ export class Codec {
   }
 
   encode(value: unknown): MaybePromise<Uint8Array> {
-    if (!this.#compresses && this.serializer.serializeAfter) {
-      return this.#checkSize(this.serializer.serializeAfter(this.#rawHeader, value));
+    const serializer = this.serializer;
+    const raw = this.#rawHeader;
+    if (!this.#compresses) {
+      return this.#checkSize(
+        serializer.serializeAfter
+          ? serializer.serializeAfter(raw, value)
+          : joinPayload(raw, serializer.serialize(value)),
+      );
     }
-    const body = this.serializer.serialize(value);
-    if (!this.#compresses || body.length < this.threshold) {
-      return this.#checkSize(join(this.#rawHeader, body));
+    let body: Uint8Array;
+    if (serializer.serializeAfter) {
+      // Serialize after the raw header: a body under the threshold is then done, no copy.
+      const out = serializer.serializeAfter(raw, value);
+      if (out.length - raw.length < this.threshold) return this.#checkSize(out);
+      body = out.subarray(raw.length);
+    } else {
+      body = serializer.serialize(value);
+      if (body.length < this.threshold) return this.#checkSize(joinPayload(raw, body));
     }
     const packed = this.compressor.compress(body);
     return packed instanceof Promise
-      ? packed.then((p) => this.#checkSize(join(this.#packedHeader, p)))
-      : this.#checkSize(join(this.#packedHeader, packed));
+      ? packed.then((p) => this.#checkSize(joinPayload(this.#packedHeader, p)))
+      : this.#checkSize(joinPayload(this.#packedHeader, packed));
   }
 
   decode(bytes: Uint8Array): MaybePromise<unknown> {
-    if (startsWith(bytes, this.#rawHeader)) {
-      return this.serializer.deserialize(bytes.subarray(this.#rawHeader.length));
+    // Payloads this codec writes (the usual case) skip parsing the header and the registry.
+    const raw = this.#rawHeader;
+    if (startsWith(bytes, raw)) {
+      return deserialize(this.serializer, bytes.subarray(raw.length));
+    }
+    if (this.#compresses && startsWith(bytes, this.#packedHeader)) {
+      return finishDecode(
+        this.serializer,
+        this.compressor,
+        bytes.subarray(this.#packedHeader.length),
+      );
     }
     const header = parseHeader(bytes);
     const body = bytes.subarray(header.bodyOffset);
@@ -110,17 +132,16 @@ export class Codec {
 }
 
 function finishDecode(serializer: Serializer, compressor: Compressor, body: Uint8Array) {
-  const inflate = (b: Uint8Array) => {
-    try {
-      return compressor.decompress(b);
-    } catch (error) {
-      throw new CodecError(
-        `payload does not decompress with ${compressor.id}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-  };
-  const raw = inflate(body);
+  if (compressor === identityCompressor) return deserialize(serializer, body);
+  let raw: MaybePromise<Uint8Array>;
+  try {
+    raw = compressor.decompress(body);
+  } catch (error) {
+    throw new CodecError(
+      `payload does not decompress with ${compressor.id}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
   if (raw instanceof Promise) {
     return raw.then(
       (r) => deserialize(serializer, r),
@@ -160,13 +181,6 @@ function missing(kind: string, id: string, cause: unknown): CodecError {
 function levelOf(compressor: Compressor): { level?: number } {
   const level = (compressor as { level?: unknown }).level;
   return typeof level === "number" ? { level } : {};
-}
-
-function join(header: Uint8Array, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(header.length + body.length);
-  out.set(header, 0);
-  out.set(body, header.length);
-  return out;
 }
 
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
