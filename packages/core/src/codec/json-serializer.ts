@@ -1,5 +1,13 @@
 import type { Serializer } from "../contracts/serializer.ts";
 import { CodecError } from "../errors.ts";
+import { base64Length, readBase64, writeBase64 } from "./base64.ts";
+import {
+  allocPayload,
+  currentSlab,
+  POOLED_MAX_BYTES,
+  slabRoom,
+  takeSlab,
+} from "./payload-bytes.ts";
 
 /**
  * JSON, extended so the values people put in jobs come back as they went in:
@@ -10,41 +18,37 @@ import { CodecError } from "../errors.ts";
  */
 const TAG = "$pt";
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// The non-fatal decoder takes Node's fast path; a payload it decodes with a U+FFFD in it
+// is decoded again by the fatal one, which refuses invalid UTF-8 as before (a U+FFFD
+// that was in the data decodes the same either way).
+const looseDecoder = new TextDecoder("utf-8");
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
-// Below this many characters, copying ASCII straight after the header spares TextEncoder's
-// fixed cost and a second buffer.
-const SMALL = 256;
+/**
+ * What the replacer writes for every Uint8Array. The base64 is not put in the string (a
+ * 1 MiB binary made JSON.stringify escape-scan 1.4 MB, and TextEncoder copy it again):
+ * the bytes are written into the payload between the quotes of `"v":""`, so the payload
+ * is byte for byte what `{"$pt":"Uint8Array","v":"<base64>"}` would be. That text can
+ * only appear where a replacer put it: a user object with a "$pt" key is escaped, and
+ * inside strings every quote is escaped.
+ */
+const BINARY_TAG = Object.freeze({ [TAG]: "Uint8Array", v: "" });
+const BINARY_MARK = `{"${TAG}":"Uint8Array","v":"`;
 
 export const jsonSerializer: Serializer = {
   id: "json",
   serialize(value: unknown): Uint8Array {
-    return encoder.encode(stringify(value));
+    return write(EMPTY, value);
   },
   serializeAfter(header: Uint8Array, value: unknown): Uint8Array {
-    const text = stringify(value);
-    const h = header.length;
-    if (text.length <= SMALL) {
-      const out = new Uint8Array(h + text.length);
-      for (let i = 0; i < h; i++) out[i] = header[i]!;
-      let i = 0;
-      for (; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if (c > 0x7f) break;
-        out[h + i] = c;
-      }
-      if (i === text.length) return out;
-    }
-    const body = encoder.encode(text);
-    const out = new Uint8Array(h + body.length);
-    out.set(header, 0);
-    out.set(body, h);
-    return out;
+    return write(header, value);
   },
   deserialize(bytes: Uint8Array): unknown {
     try {
-      const text = decoder.decode(bytes);
-      if (!text.includes(`"${TAG}"`)) return JSON.parse(text);
+      let text = looseDecoder.decode(bytes);
+      if (text.indexOf("\uFFFD") !== -1) text = strictDecoder.decode(bytes);
+      // Every tag has `$pt"` in it; searching for that is a memchr for the rare "$".
+      if (!text.includes(`${TAG}"`)) return JSON.parse(text);
       const value = JSON.parse(text, reviver);
       // A reviver that returns undefined deletes the property, so undefined travels as a
       // sentinel and is put back here.
@@ -57,11 +61,113 @@ export const jsonSerializer: Serializer = {
   },
 };
 
-function stringify(value: unknown): string {
+const EMPTY = new Uint8Array(0);
+
+/** header + the value's JSON, in one payload buffer. */
+function write(header: Uint8Array, value: unknown): Uint8Array {
+  const binaries: Uint8Array[] = [];
+  const text = stringify(value, binaries);
+  return binaries.length ? writeWithBinaries(header, text, binaries) : writeText(header, text);
+}
+
+function writeText(header: Uint8Array, text: string): Uint8Array {
+  const h = header.length;
+  const len = text.length;
+  if (h + len <= POOLED_MAX_BYTES) {
+    // Room for any text of this length (3 bytes per UTF-16 unit at most).
+    const at = slabRoom(h + 3 * len);
+    const slab = currentSlab();
+    for (let i = 0; i < h; i++) slab[at + i] = header[i]!;
+    const { written } = encoder.encodeInto(text, slab.subarray(at + h, at + h + 3 * len));
+    return takeSlab(at, h + written);
+  }
+  // Sized for ASCII, the usual JSON; anything else is measured and written again.
+  let out = new Uint8Array(h + len);
+  if (encoder.encodeInto(text, out.subarray(h)).read !== len) {
+    out = new Uint8Array(h + utf8Length(text));
+    encoder.encodeInto(text, out.subarray(h));
+  }
+  out.set(header, 0);
+  return out;
+}
+
+function writeWithBinaries(header: Uint8Array, text: string, binaries: Uint8Array[]): Uint8Array {
+  let b64 = 0;
+  for (const b of binaries) b64 += base64Length(b.length);
+  const h = header.length;
+  // Sized for ASCII text first, the usual JSON; anything else is measured and written again.
+  return (
+    writeSpliced(header, text, binaries, h + text.length + b64, true) ??
+    writeSpliced(header, text, binaries, h + utf8Length(text) + b64, false)!
+  );
+}
+
+/**
+ * The text with each binary's base64 written into its tag. With `asciiOnly`, returns
+ * undefined as soon as a character takes more than one byte (`size` is then short).
+ */
+function writeSpliced(
+  header: Uint8Array,
+  text: string,
+  binaries: Uint8Array[],
+  size: number,
+  asciiOnly: boolean,
+): Uint8Array | undefined {
+  const out = allocPayload(size);
+  out.set(header, 0);
+  let o = header.length;
+  let from = 0;
+  for (let i = 0; i <= binaries.length; i++) {
+    let cut = text.length;
+    if (i < binaries.length) {
+      const mark = text.indexOf(BINARY_MARK, from);
+      if (mark === -1) throw new CodecError("json serializer lost track of a Uint8Array (a bug)");
+      cut = mark + BINARY_MARK.length;
+    }
+    const r = encoder.encodeInto(text.slice(from, cut), out.subarray(o));
+    if (asciiOnly && (r.read !== cut - from || r.written !== r.read)) return undefined;
+    o += r.written;
+    if (i < binaries.length) o = writeBase64(binaries[i]!, out, o);
+    from = cut;
+  }
+  if (o !== size) throw new CodecError("json serializer miscounted its output (a bug)");
+  return out;
+}
+
+/** UTF-8 length of a string as TextEncoder writes it (a lone surrogate as U+FFFD). */
+function utf8Length(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      n += 1;
+      continue;
+    }
+    // Three bytes, or four for a surrogate pair (two units).
+    n += 2;
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+  }
+  return n;
+}
+
+function stringify(value: unknown, binaries: Uint8Array[]): string {
   try {
-    if (typeof value !== "object" || value === null) return JSON.stringify(encodeScalar(value));
+    let text: string | undefined;
+    if (typeof value !== "object" || value === null) text = JSON.stringify(encodeScalar(value));
     // The replacer costs several times a plain stringify; most payloads need no tags.
-    return needsTags(value, 0) ? JSON.stringify(value, replacer) : JSON.stringify(value);
+    else if (!needsTags(value, 0)) text = JSON.stringify(value);
+    else {
+      text = JSON.stringify(value, function (this: Record<string, unknown>, key, v) {
+        return replacer(this, key, v, binaries);
+      });
+    }
+    if (typeof text !== "string")
+      throw new CodecError("json serializer made no text of this value");
+    return text;
   } catch (error) {
     if (error instanceof CodecError) throw error;
     throw new CodecError(`json serializer cannot encode this value: ${(error as Error).message}`, {
@@ -115,15 +221,23 @@ function encodeScalar(value: unknown): unknown {
   }
 }
 
-// `this[key]` is the value before toJSON ran, which is how a Date is told from a string.
-function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
-  const raw = this[key];
+// `holder[key]` is the value before toJSON ran, which is how a Date is told from a string.
+function replacer(
+  holder: Record<string, unknown>,
+  key: string,
+  value: unknown,
+  binaries: Uint8Array[],
+): unknown {
+  const raw = holder[key];
   if (raw instanceof Date)
     return { [TAG]: "Date", v: Number.isNaN(raw.getTime()) ? null : raw.toISOString() };
   if (typeof value !== "object" || value === null) return encodeScalar(value);
   if (value instanceof Map) return { [TAG]: "Map", v: [...value] };
   if (value instanceof Set) return { [TAG]: "Set", v: [...value] };
-  if (value instanceof Uint8Array) return { [TAG]: "Uint8Array", v: toBase64(value) };
+  if (value instanceof Uint8Array) {
+    binaries.push(value);
+    return BINARY_TAG;
+  }
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
     throw new CodecError(
       `json serializer encodes Uint8Array but not ${value.constructor.name}: convert it, or use @platoon/serializer-msgpack`,
@@ -150,7 +264,7 @@ function reviver(_key: string, value: unknown): unknown {
     case "Set":
       return new Set(tagged.v);
     case "Uint8Array":
-      return fromBase64(tagged.v);
+      return readBase64(tagged.v);
     case "Object":
       return Object.fromEntries(tagged.v);
     default:
@@ -179,35 +293,4 @@ function restoreUndefined(value: unknown, seen = new Set<object>()): unknown {
     for (const key of Object.keys(record)) record[key] = restoreUndefined(record[key], seen);
   }
   return value;
-}
-
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-function toBase64(bytes: Uint8Array): string {
-  const native = (bytes as { toBase64?: () => string }).toBase64;
-  if (typeof native === "function") return native.call(bytes);
-  const parts: string[] = [];
-  const CHUNK = 0x3000;
-  for (let start = 0; start < bytes.length; start += CHUNK) {
-    const end = Math.min(bytes.length, start + CHUNK);
-    let out = "";
-    let i = start;
-    for (; i + 2 < end; i += 3) {
-      const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-      out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
-    }
-    if (i < end) {
-      const n = (bytes[i]! << 16) | ((i + 1 < end ? bytes[i + 1]! : 0) << 8);
-      out += B64[n >> 18]! + B64[(n >> 12) & 63]! + (i + 1 < end ? B64[(n >> 6) & 63]! : "=") + "=";
-    }
-    parts.push(out);
-  }
-  return parts.join("");
-}
-
-function fromBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
 }
