@@ -1,5 +1,5 @@
 import { CodecError, type Serializer } from "@platoon/core";
-import { type Options, Packr, Unpackr } from "msgpackr";
+import { type Options, Packr, RESERVE_START_SPACE, REUSE_BUFFER_MODE, Unpackr } from "msgpackr";
 
 export const MSGPACK_ID = "msgpack";
 
@@ -48,23 +48,40 @@ export function msgpackSerializer(_options?: MsgpackSerializerOptions): Serializ
   // calls, and keeping them private means no state leaks between serializers.
   const packr = new Packr(WIRE_OPTIONS);
   const unpackr = new Unpackr(WIRE_OPTIONS);
+  /**
+   * Packs `value` `reserve` bytes into a fresh region of msgpackr's buffer and returns a
+   * plain Uint8Array over that region. REUSE_BUFFER_MODE makes msgpackr return its buffer
+   * and the region's bounds instead of a Buffer view of it, so the plain view is the only
+   * object made; msgpackr never writes that region again.
+   */
+  const packInto = (value: unknown, reserve: number): Uint8Array => {
+    let target: Uint8Array & { start?: number; end?: number };
+    try {
+      target = packr.pack(
+        value,
+        reserve ? REUSE_BUFFER_MODE | RESERVE_START_SPACE | reserve : REUSE_BUFFER_MODE,
+      );
+    } catch (error) {
+      if (error instanceof CodecError) throw error;
+      throw new CodecError(`msgpack serializer cannot encode this value: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    const start = target.start!;
+    return new Uint8Array(target.buffer, target.byteOffset + start, target.end! - start);
+  };
   return {
     id: MSGPACK_ID,
     serialize(value: unknown): Uint8Array {
-      let out: Uint8Array;
-      try {
-        out = packr.pack(value);
-      } catch (error) {
-        if (error instanceof CodecError) throw error;
-        throw new CodecError(`msgpack serializer cannot encode this value: ${messageOf(error)}`, {
-          cause: error,
-        });
-      }
-      // msgpackr returns a Node Buffer (a view into its slab); Platoon payloads are plain
-      // Uint8Arrays. A view, not a copy: the slab region is never written again.
-      return out.constructor === Uint8Array
-        ? out
-        : new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+      return packInto(value, 0);
+    },
+    serializeAfter(header: Uint8Array, value: unknown): Uint8Array {
+      const h = header.length;
+      // msgpackr reserves at most 255 bytes; a codec header is at most 132.
+      if (h === 0 || h > 255) return join(header, packInto(value, 0));
+      const out = packInto(value, h);
+      for (let i = 0; i < h; i++) out[i] = header[i]!;
+      return out;
     },
     deserialize(bytes: Uint8Array): unknown {
       if (!(bytes instanceof Uint8Array)) {
@@ -84,6 +101,13 @@ export function msgpackSerializer(_options?: MsgpackSerializerOptions): Serializ
       }
     },
   };
+}
+
+function join(header: Uint8Array, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header, 0);
+  out.set(body, header.length);
+  return out;
 }
 
 function messageOf(error: unknown): string {

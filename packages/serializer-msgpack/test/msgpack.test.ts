@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { isDeepStrictEqual } from "node:util";
 import {
   AdapterRegistry,
   CodecError,
@@ -81,6 +82,49 @@ describe("msgpack serializer", () => {
       expect(s.deserialize(new Uint8Array(Buffer.from(h, "hex")))).toStrictEqual(values[i]);
     });
   }, 30_000);
+});
+
+describe("serializeAfter (the codec's no-copy path)", () => {
+  const header = Uint8Array.from([0xc7, 1, 7, 109, 115, 103, 112, 97, 99, 107, 0]);
+  const values: unknown[] = [
+    null,
+    { a: 1 },
+    { rows: Array.from({ length: 400 }, (_, i) => ({ id: i, name: `row ${i}` })) },
+    { blob: new Uint8Array(9000).fill(3) },
+    { file: new Uint8Array(2 * 1024 * 1024).map((_, i) => i & 255), tail: "end" },
+    "x".repeat(70_000),
+  ];
+
+  it("writes the header, then exactly what serialize() writes, at any size", () => {
+    for (const v of values) {
+      const after = s.serializeAfter!(header, v);
+      expect(after.constructor).toBe(Uint8Array);
+      expect(Buffer.from(after.subarray(0, header.length)).equals(Buffer.from(header))).toBe(true);
+      expect(Buffer.from(after.subarray(header.length)).equals(Buffer.from(s.serialize(v)))).toBe(
+        true,
+      );
+      // node:util compares big typed arrays fast; vitest's toStrictEqual takes seconds.
+      expect(isDeepStrictEqual(s.deserialize(after.subarray(header.length)), v)).toBe(true);
+    }
+  });
+
+  it("hands out regions that later calls never write over", () => {
+    const kept = Array.from({ length: 2000 }, (_, i) => {
+      const v = i % 500 === 7 ? values[i % values.length] : { i, s: "y".repeat(i % 90) };
+      const bytes = i % 2 ? s.serializeAfter!(header, v) : s.serialize(v);
+      return { v, bytes, copy: Buffer.from(bytes) };
+    });
+    for (const { v, bytes, copy } of kept) {
+      expect(Buffer.from(bytes).equals(copy)).toBe(true);
+      const body = bytes[0] === 0xc7 ? bytes.subarray(header.length) : bytes;
+      expect(isDeepStrictEqual(s.deserialize(body), v)).toBe(true);
+    }
+  });
+
+  it("refuses a function through serializeAfter too, and stays usable", () => {
+    expect(() => s.serializeAfter!(header, { f: () => 1 })).toThrow(CodecError);
+    expect(s.deserialize(s.serializeAfter!(header, [1]).subarray(header.length))).toEqual([1]);
+  });
 });
 
 describe("registry", () => {
