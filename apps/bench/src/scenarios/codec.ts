@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { AdapterRegistry, type Codec, CodecError, createCodec } from "@platoon/core";
 import { gunzipSync, gzipSync } from "fflate";
@@ -18,12 +20,14 @@ import type { Scenario } from "../scenario.ts";
  * - msgpack+gzip: the same plus fflate `gzipSync`/`gunzipSync` at level 6, skipped below the
  *   1,024-byte threshold, as Platoon does.
  *
- * Every pair runs interleaved, in alternating order, for `rounds` short rounds of about
- * `roundMs` each (fewer for the slow 1 MiB cases, at most ~8 s per pair). A round's ratio
- * is Platoon's CPU time per op over the raw calls' in that round (process CPU time: being
- * descheduled by other processes on a shared machine does not count, GC threads do), and
- * the reported overhead is the median of those ratios, with a 95% confidence interval of
- * that median. Args: `[rounds=201] [roundMs=5] [filter]`, the filter matching
+ * Each pair runs in child processes of its own (3 by default, pooled), the two sides
+ * interleaved, in alternating order, in rounds of about `roundMs` of work each (~3 s of
+ * rounds per process). A round's time is the process's CPU time per op (being descheduled
+ * by other processes on a shared machine does not count; GC threads do), closed by a
+ * minor GC so each side pays for its own young garbage. A round's ratio is Platoon's time
+ * over the raw calls' in the same round; the reported overhead is the median of all
+ * rounds' ratios, with a 95% confidence interval of that median and each process's own
+ * median. Args: `[processes=3] [roundMs=50] [filter]`, the filter matching
  * "payload/codec", e.g. `small` or `1mb-binary/msgpack`.
  */
 
@@ -48,6 +52,9 @@ interface Payload {
   name: string;
   value: unknown;
 }
+
+const PAYLOADS = ["small", "10kb", "1mb-binary"];
+const CODECS = ["json", "msgpack", "msgpack+gzip"];
 
 function payloads(): Payload[] {
   const small = {
@@ -187,23 +194,36 @@ function check(pair: Pair): { bytes: number; rawBytes: number } {
   return { bytes: ours.bytes.length, rawBytes: theirs.bytes.length };
 }
 
+type Loop = (fn: RoundTrip, k: number) => void;
+
+/**
+ * A loop of its own for each side: compiled from source, so neither side's call site is
+ * shared with (and made polymorphic by) the other's.
+ */
+function ownLoop(): Loop {
+  return new Function("fn", "k", "for (let i = 0; i < k; i++) fn();") as Loop;
+}
+
 /**
  * Runs `fn` `n` times in batches, pushing each batch's wall-clock ms per op to `perOp`;
  * returns the process's CPU ms per op (user + system, all threads: GC included), which
  * time spent descheduled by other processes does not inflate.
  */
-function timed(fn: RoundTrip, n: number, batch: number, perOp: number[]): number {
+function timed(loop: Loop, fn: RoundTrip, n: number, batch: number, perOp: number[]): number {
   let done = 0;
   const cpu = process.cpuUsage();
   let t = performance.now();
   while (done < n) {
     const k = Math.min(batch, n - done);
-    for (let i = 0; i < k; i++) fn();
+    loop(fn, k);
     const now = performance.now();
     perOp.push((now - t) / k);
     t = now;
     done += k;
   }
+  // Each side pays for collecting its own young garbage (a minor GC, ~0.1 ms), instead of
+  // leaving it to land in the other side's round.
+  (globalThis as { gc?: (o: object) => void }).gc?.({ type: "minor" });
   const used = process.cpuUsage(cpu);
   return (used.user + used.system) / 1000 / n;
 }
@@ -226,88 +246,155 @@ function medianInterval(xs: number[]): [number, number] {
 const round1 = (x: number) => Math.round(x * 10) / 10;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** What one child process measured of one pair. */
+interface PairSample {
+  payload: string;
+  codec: string;
+  platoon: string;
+  raw: string;
+  bytes: number;
+  rawBytes: number;
+  n: number;
+  /** CPU ms per op of each round, Platoon's then the raw calls'. */
+  times: [number[], number[]];
+  /** Wall ms per op of each batch, for the latency percentiles. */
+  perOp: [number[], number[]];
+}
+
 const scenario: Scenario = {
   name: "codec",
   description:
     "encode+decode of a small object, a ~10 KB object and a 1 MiB binary: Platoon's codec (json, msgpack, msgpack+gzip) vs the raw JSON / msgpackr / fflate calls; sizes",
   async run(args) {
-    const maxRounds = Number(args[0] ?? 201);
-    const roundMs = Number(args[1] ?? 5);
+    const processes = Number(args[0] ?? 3);
+    const roundMs = Number(args[1] ?? 50);
     const filter = args[2] ?? "";
+    if (filter.startsWith("=")) {
+      // A child: measure one pair, hand the samples to the parent (flushed before main
+      // exits: stdout is a pipe, written asynchronously).
+      const line = `${JSON.stringify(await measurePair(filter.slice(1), roundMs))}\n`;
+      await new Promise((resolve) => process.stdout.write(line, resolve));
+      return [];
+    }
+    // Each pair runs in processes of its own: the JIT then sees one codec and one set of
+    // raw calls, as a worker with one codec configuration does, and no pair inherits
+    // another's garbage or deoptimizations. Several processes per pair, pooled: figures
+    // from one process differ from the next by a few points (JIT and heap layout), more
+    // than the rounds within one process do.
+    const main = fileURLToPath(new URL("../main.ts", import.meta.url));
     const mine: Measurement[] = [];
-    for (const payload of payloads()) {
-      for (const pair of await pairs(payload)) {
-        if (!`${payload.name}/${pair.codec}`.includes(filter)) continue;
-        const { bytes, rawBytes } = check(pair);
-        const sides = [pair.platoon, pair.raw];
-        // Warm up both (JIT, msgpackr's record readers), then size the rounds.
-        const estimate: number[] = [];
-        for (const s of sides) {
-          const t0 = performance.now();
-          let k = 0;
-          while (performance.now() - t0 < Math.max(200, roundMs * 4)) {
-            s.run();
-            k++;
-          }
-          estimate.push((performance.now() - t0) / k);
+    for (const payload of PAYLOADS) {
+      for (const codec of CODECS) {
+        const name = `${payload}/${codec}`;
+        if (!name.includes(filter)) continue;
+        const samples: PairSample[] = [];
+        for (let i = 0; i < processes; i++) {
+          const child = spawnSync(
+            process.execPath,
+            [...process.execArgv, "--expose-gc", main, "codec", "1", String(roundMs), `=${name}`],
+            { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 26 },
+          );
+          if (child.status !== 0) throw new Error(`codec ${name} failed (exit ${child.status})`);
+          samples.push(JSON.parse(child.stdout.trim().split("\n").pop()!) as PairSample);
         }
-        const opMs = Math.max(...estimate);
-        // Batches of ~0.1 ms give the latency percentiles.
-        const n = Math.max(1, Math.round(roundMs / opMs));
-        const batch = Math.max(1, Math.round(0.1 / opMs));
-        const rounds = Math.min(maxRounds, Math.max(21, Math.floor(8000 / (2 * n * opMs))));
-        const perOp: [number[], number[]] = [[], []];
-        const times: [number[], number[]] = [[], []];
-        const ratios: number[] = [];
-        for (let r = 0; r < rounds; r++) {
-          const order = r % 2 ? [1, 0] : [0, 1];
-          const t: number[] = [0, 0];
-          for (const i of order) t[i] = timed(sides[i]!.run, n, batch, perOp[i as 0 | 1]);
-          times[0].push(t[0]!);
-          times[1].push(t[1]!);
-          ratios.push(t[0]! / t[1]!);
-        }
-        sides.forEach((s, i) => {
-          const ms = median(times[i as 0 | 1]);
-          const p = percentiles(perOp[i as 0 | 1]);
-          const m = report({
-            scenario: "codec",
-            system: s.system,
-            n: n * rounds,
-            // From the median round's CPU time per op, like the ratios.
-            ops_per_s: 1000 / ms,
-            p50_ms: p.p50,
-            p99_ms: p.p99,
-            rss_mb: rssMb(),
-            payload: payload.name,
-            codec: pair.codec,
-            encoded_bytes: i === 0 ? bytes : rawBytes,
-            cpu_us_per_op: round3(ms * 1000),
-            rounds,
-          });
-          if (i === 0) mine.push(m);
-        });
-        const ratio = median(ratios);
-        console.log(
-          JSON.stringify({
-            scenario: "codec",
-            payload: payload.name,
-            system: pair.platoon.system,
-            vs: pair.raw.system,
-            // As elsewhere in the bench: Platoon's rate over the peer's (1 = parity).
-            ratio: round3(1 / ratio),
-            overhead_pct: round1((ratio - 1) * 100),
-            bytes,
-            vs_bytes: rawBytes,
-            rounds,
-            // 95% confidence interval of the median overhead (order statistics).
-            overhead_ci95_pct: medianInterval(ratios).map((r) => round1((r - 1) * 100)),
-          }),
-        );
+        mine.push(reportPair(samples));
       }
     }
     // Only Platoon's lines: main's all-pairs ratios would compare across payloads.
     return mine;
   },
 };
+
+function reportPair(samples: PairSample[]): Measurement {
+  const first = samples[0]!;
+  const ratiosOf = (s: PairSample) => s.times[0].map((t, r) => t / s.times[1][r]!);
+  const ratios = samples.flatMap(ratiosOf);
+  const rounds = ratios.length;
+  const lines: Measurement[] = [0, 1].map((i) => {
+    const times = samples.flatMap((s) => s.times[i]!);
+    const cpuMs = median(times);
+    const p = percentiles(samples.flatMap((s) => s.perOp[i]!));
+    return report({
+      scenario: "codec",
+      system: i === 0 ? first.platoon : first.raw,
+      n: samples.reduce((sum, s) => sum + s.n * s.times[i]!.length, 0),
+      // From the median round's CPU time per op, like the ratios.
+      ops_per_s: 1000 / cpuMs,
+      p50_ms: p.p50,
+      p99_ms: p.p99,
+      rss_mb: rssMb(),
+      payload: first.payload,
+      codec: first.codec,
+      encoded_bytes: i === 0 ? first.bytes : first.rawBytes,
+      cpu_us_per_op: round3(cpuMs * 1000),
+      rounds,
+      processes: samples.length,
+    });
+  });
+  const ratio = median(ratios);
+  console.log(
+    JSON.stringify({
+      scenario: "codec",
+      payload: first.payload,
+      system: first.platoon,
+      vs: first.raw,
+      // As elsewhere in the bench: Platoon's rate over the peer's (1 = parity).
+      ratio: round3(1 / ratio),
+      overhead_pct: round1((ratio - 1) * 100),
+      bytes: first.bytes,
+      vs_bytes: first.rawBytes,
+      rounds,
+      // 95% confidence interval of the median overhead (order statistics), and each
+      // process's own median: how far apart separate runs land.
+      overhead_ci95_pct: medianInterval(ratios).map((r) => round1((r - 1) * 100)),
+      per_process_pct: samples.map((s) => round1((median(ratiosOf(s)) - 1) * 100)),
+    }),
+  );
+  return lines[0]!;
+}
+
+async function measurePair(name: string, roundMs: number): Promise<PairSample> {
+  const [payloadName, codecName] = name.split("/");
+  const payload = payloads().find((p) => p.name === payloadName);
+  const pair = payload && (await pairs(payload)).find((p) => p.codec === codecName);
+  if (!pair) throw new Error(`no codec pair ${name}`);
+  const { bytes, rawBytes } = check(pair);
+  const sides = [pair.platoon, pair.raw];
+  const loops = [ownLoop(), ownLoop()];
+  // Warm up both (JIT, msgpackr's record readers), then size the rounds.
+  const estimate: number[] = [];
+  for (const s of sides) {
+    const t0 = performance.now();
+    let k = 0;
+    while (performance.now() - t0 < Math.max(300, roundMs * 4)) {
+      s.run();
+      k++;
+    }
+    estimate.push((performance.now() - t0) / k);
+  }
+  const opMs = Math.max(...estimate);
+  const n = Math.max(1, Math.round(roundMs / opMs));
+  // Batches of ~0.1 ms give the latency percentiles.
+  const batch = Math.max(1, Math.round(0.1 / opMs));
+  // About 3 s per process, at least 15 rounds.
+  const rounds = Math.max(15, Math.floor(3000 / (2 * n * opMs)));
+  const perOp: [number[], number[]] = [[], []];
+  const times: [number[], number[]] = [[], []];
+  for (let r = 0; r < rounds; r++) {
+    for (const i of r % 2 ? [1, 0] : [0, 1]) {
+      times[i as 0 | 1].push(timed(loops[i]!, sides[i]!.run, n, batch, perOp[i as 0 | 1]));
+    }
+  }
+  return {
+    payload: pair.payload.name,
+    codec: pair.codec,
+    platoon: pair.platoon.system,
+    raw: pair.raw.system,
+    bytes,
+    rawBytes,
+    n,
+    times,
+    perOp,
+  };
+}
 export default scenario;
