@@ -7,6 +7,7 @@ import type {
   NewJob,
   Settlement,
 } from "@platoon/core";
+import { Packer, packedRanges } from "./pack.ts";
 
 /** What the Lua scripts get for bytes: a Buffer view, never a copy. */
 export function toBuffer(bytes: Uint8Array): Buffer {
@@ -51,9 +52,8 @@ interface Header {
 
 const NEWLINE = 10;
 
-/** One job as its immutable stored string: header JSON, newline, payload. */
-export function packJob(job: NewJob, now: number): Buffer {
-  // l and k first: Lua finds them with a prefix match (see meta_from_body).
+/** A stored job's header JSON (l and k first: Lua finds them with a prefix match). */
+function headerText(job: NewJob, now: number): string {
   const h: Header = {} as Header;
   if (job.resultTtlMs !== undefined) h.l = Math.max(0, Math.floor(job.resultTtlMs));
   if (job.idempotencyKey !== undefined) h.k = job.idempotencyKey;
@@ -64,13 +64,44 @@ export function packJob(job: NewJob, now: number): Buffer {
   if (job.backoff !== undefined) h.b = job.backoff;
   if (job.timeoutMs !== undefined) h.x = job.timeoutMs;
   if (job.traceId !== undefined) h.tr = job.traceId;
-  const head = JSON.stringify(h);
-  const headLen = Buffer.byteLength(head);
-  const body = Buffer.allocUnsafe(headLen + 1 + job.payload.byteLength);
-  body.write(head, 0, "utf8");
-  body[headLen] = NEWLINE;
-  body.set(job.payload, headLen + 1);
-  return body;
+  return JSON.stringify(h);
+}
+
+/** True when two jobs get the same header (the usual case within one batch). */
+function sameHeader(a: NewJob, b: NewJob): boolean {
+  return (
+    a.task === b.task &&
+    a.createdAt === b.createdAt &&
+    a.resultTtlMs === b.resultTtlMs &&
+    a.idempotencyKey === b.idempotencyKey &&
+    a.priority === b.priority &&
+    a.maxAttempts === b.maxAttempts &&
+    a.backoff === b.backoff &&
+    a.timeoutMs === b.timeoutMs &&
+    a.traceId === b.traceId
+  );
+}
+
+/**
+ * The jobs packed as enqueue_jobs reads them, 5 fields per job: id, the job's stored
+ * string (header JSON, newline, payload), priority, runAt, idempotency key.
+ */
+export function packJobs(jobs: NewJob[], now: number): Buffer {
+  let size = 64;
+  for (const job of jobs) size += job.payload.byteLength + job.id.length + 112;
+  const p = new Packer(size);
+  let last: NewJob | undefined;
+  let head = "";
+  for (const job of jobs) {
+    if (last === undefined || !sameHeader(job, last)) head = headerText(job, now);
+    last = job;
+    p.str(job.id);
+    p.record(head, job.payload);
+    p.str(job.priority === undefined || job.priority === 0 ? "0" : String(Number(job.priority)));
+    p.str(job.runAt === undefined ? "" : String(Math.floor(job.runAt)));
+    p.str(job.idempotencyKey ?? "");
+  }
+  return p.finish();
 }
 
 function unpackJob(body: Buffer): { h: Header; payload: Uint8Array } {
@@ -81,42 +112,54 @@ function unpackJob(body: Buffer): { h: Header; payload: Uint8Array } {
   };
 }
 
-/** The 5 ARGV fields per job that enqueue_jobs reads. */
-export function pushJobArgs(out: (string | number | Buffer)[], job: NewJob, now: number): void {
-  out.push(
-    job.id,
-    packJob(job, now),
-    job.priority === undefined || job.priority === 0 ? "0" : String(Number(job.priority)),
-    job.runAt === undefined ? "" : Math.floor(job.runAt),
-    job.idempotencyKey ?? "",
-  );
-}
-
 /** What getJob needs from a stored job. */
 export function jobHeader(body: Buffer): Header {
   return unpackJob(body).h;
 }
 
 /**
- * Settlements as the cycle script reads them: completions (3 fields: id, token, result),
- * then the rest (5 fields: kind, id, token, error JSON, runAt). Returns the order in which
- * the script answers, as indexes into `settlements`.
+ * Settlements as the cycle script reads them. Completions go in one packed argument
+ * (see pack.ts), grouped by lease nonce: per group the nonce, the count k, whether result
+ * bytes follow (1/0), k ids, then k results when they do. Results of jobs that keep none
+ * (resultTtlMs 0: see `keepsNoResult`) are not sent. The rest go as plain arguments,
+ * 5 each: kind (r|d|q), id, nonce, error JSON, runAt ('' = absent). `order` gives the
+ * settlements' indexes in the order the script answers (completions first).
  */
-export function pushSettlementArgs(
-  out: (string | number | Buffer)[],
-  settlements: Settlement[],
-): { order: number[]; completions: number; others: number } {
+export function packSettlements(settlements: Settlement[]): {
+  completions: Buffer | "";
+  others: (string | number)[];
+  order: number[];
+} {
   const order: number[] = [];
-  const rest: (string | number | Buffer)[] = [];
+  const others: (string | number)[] = [];
+  let groups: Map<string, number[]> | undefined;
+  let first: number[] | undefined;
+  let firstNonce = "";
+  let bytes = 16;
   for (let i = 0; i < settlements.length; i++) {
     const s = settlements[i]!;
-    if (s.kind === "complete") {
-      // An empty result as "" keeps ioredis on its faster all-string path.
-      out.push(s.id, nonceOf(s.token), s.result.byteLength === 0 ? "" : toBuffer(s.result));
-      order.push(i);
+    if (s.kind !== "complete") continue;
+    bytes += s.id.length + 4 + s.result.byteLength;
+    // Nearly always one nonce per batch (one reserve call's jobs): no map for that case.
+    if (first === undefined) {
+      first = [i];
+      firstNonce = nonceOf(s.token);
+    } else if (hasNonce(s.token, firstNonce)) first.push(i);
+    else {
+      const nonce = nonceOf(s.token);
+      groups ??= new Map();
+      let list = groups.get(nonce);
+      if (!list) groups.set(nonce, (list = []));
+      list.push(i);
     }
   }
-  const completions = order.length;
+  let completions: Buffer | "" = "";
+  if (first !== undefined) {
+    const p = new Packer(bytes + 64);
+    packGroup(p, firstNonce, first, settlements, order);
+    if (groups) for (const [nonce, list] of groups) packGroup(p, nonce, list, settlements, order);
+    completions = p.finish();
+  }
   for (let i = 0; i < settlements.length; i++) {
     const s = settlements[i]!;
     if (s.kind === "complete") continue;
@@ -130,7 +173,7 @@ export function pushSettlementArgs(
     } else if (s.runAt !== undefined) {
       runAt = Math.floor(s.runAt);
     }
-    rest.push(
+    others.push(
       s.kind === "retry" ? "r" : s.kind === "dead" ? "d" : "q",
       s.id,
       nonceOf(s.token),
@@ -139,50 +182,113 @@ export function pushSettlementArgs(
     );
     order.push(i);
   }
-  for (const a of rest) out.push(a);
-  return { order, completions, others: order.length - completions };
+  return { completions, others, order };
+}
+
+function packGroup(
+  p: Packer,
+  nonce: string,
+  indexes: number[],
+  settlements: Settlement[],
+  order: number[],
+): void {
+  let withResults = false;
+  for (const i of indexes) {
+    const s = settlements[i] as Settlement & { kind: "complete" };
+    if (s.result.byteLength > 0 && !keepsNoResult(s.token)) {
+      withResults = true;
+      break;
+    }
+  }
+  p.str(nonce);
+  p.int(indexes.length);
+  p.int(withResults ? 1 : 0);
+  for (const i of indexes) {
+    p.str(settlements[i]!.id);
+    order.push(i);
+  }
+  if (!withResults) return;
+  for (const i of indexes) {
+    const s = settlements[i] as Settlement & { kind: "complete" };
+    if (keepsNoResult(s.token)) p.str("");
+    else p.bytes(s.result);
+  }
 }
 
 /**
- * A lease token is the reserve call's nonce (what Redis stores and checks) followed by the
- * job id, so every delivery's token differs; only the nonce goes back to Redis.
+ * A lease token is the reserve call's nonce (what Redis stores and checks), one flag
+ * character, then the job id, so every delivery's token differs; only the nonce goes back
+ * to Redis. The flag is "~" when the job keeps no result (resultTtlMs 0), so a settle need
+ * not send result bytes that Redis would drop, and "." otherwise.
  */
 export const NONCE_LENGTH = 16;
+const NO_RESULT = 126; // "~"
 
 export function nonceOf(token: string): string {
   return token.length > NONCE_LENGTH ? token.slice(0, NONCE_LENGTH) : token;
 }
 
+/** nonceOf(token) === nonce, without slicing the token. */
+function hasNonce(token: string, nonce: string): boolean {
+  return nonce.length === NONCE_LENGTH
+    ? token.length >= NONCE_LENGTH && token.startsWith(nonce)
+    : token === nonce;
+}
+
+export function keepsNoResult(token: string): boolean {
+  return token.length > NONCE_LENGTH && token.charCodeAt(NONCE_LENGTH) === NO_RESULT;
+}
+
 /**
- * Deliveries as the cycle script returns them: id, body pairs, plus (index, attempt,
- * readyAt) triples for the few whose attempt is not 1 or whose readyAt is not createdAt.
+ * Deliveries as the cycle script returns them: one packed array of (id, body) pairs, plus
+ * (index, attempt, readyAt) triples for the few whose attempt is not 1 or whose readyAt
+ * is not createdAt.
  */
 export function decodeDeliveries(
   queue: string,
-  flat: Reply[],
+  packed: Buffer,
   extras: Reply[],
   deadline: number,
   nonce: string,
 ): Delivery[] {
-  const out: Delivery[] = new Array(flat.length / 2);
-  for (let i = 0, j = 0; i < flat.length; i += 2, j++) {
-    const { h, payload } = unpackJob(flat[i + 1] as Buffer);
-    const id = str(flat[i]);
+  const r = packedRanges(packed);
+  const n = r.length >>> 2;
+  const out: Delivery[] = new Array(n);
+  const kept = `${nonce}.`;
+  const dropped = `${nonce}~`;
+  // Payloads are plain Uint8Array views (not Buffers) of the one reply.
+  const bytes = new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
+  // The jobs of one enqueue batch share their header bytes: parse them once.
+  let headStart = 0;
+  let headEnd = -1;
+  let h = {} as Header;
+  for (let j = 0; j < n; j++) {
+    const k = j << 2;
+    const bodyStart = r[k + 2]!;
+    const bodyEnd = r[k + 3]!;
+    const id = packed.toString("utf8", r[k]!, r[k + 1]!);
+    const nl = packed.indexOf(NEWLINE, bodyStart);
+    if (nl < 0 || nl >= bodyEnd) throw new Error(`job ${id} in ${queue}: corrupt stored record`);
+    if (!sameBytes(bytes, headStart, headEnd, bodyStart, nl)) {
+      h = JSON.parse(packed.toString("utf8", bodyStart, nl)) as Header;
+      headStart = bodyStart;
+      headEnd = nl;
+    }
     const d: Delivery = {
       id,
       queue,
       task: h.t,
-      payload,
+      payload: bytes.subarray(nl + 1, bodyEnd),
       priority: h.p === undefined ? 0 : Number(h.p),
       attempt: 1,
       createdAt: h.c,
       readyAt: h.c,
-      token: nonce + id,
+      token: (h.l === 0 ? dropped : kept) + id,
       leaseDeadline: deadline,
     };
     if (h.m !== undefined) d.maxAttempts = h.m;
     if (h.l !== undefined) d.resultTtlMs = h.l;
-    if (h.b !== undefined) d.backoff = h.b;
+    if (h.b !== undefined) d.backoff = { ...h.b };
     if (h.x !== undefined) d.timeoutMs = h.x;
     if (h.tr !== undefined) d.traceId = h.tr;
     out[j] = d;
@@ -194,6 +300,12 @@ export function decodeDeliveries(
     if (ready !== "") d.readyAt = Number(ready);
   }
   return out;
+}
+
+function sameBytes(b: Uint8Array, aStart: number, aEnd: number, bStart: number, bEnd: number) {
+  if (aEnd - aStart !== bEnd - bStart) return false;
+  for (let i = bEnd - bStart - 1; i >= 0; i--) if (b[aStart + i] !== b[bStart + i]) return false;
+  return true;
 }
 
 export function parseError(value: Reply | undefined): ErrorInfo {

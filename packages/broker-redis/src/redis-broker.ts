@@ -28,8 +28,8 @@ import {
   NONCE_LENGTH,
   nonceOf,
   num,
-  pushJobArgs,
-  pushSettlementArgs,
+  packJobs,
+  packSettlements,
   type Reply,
   str,
   toBuffer,
@@ -153,9 +153,7 @@ export class RedisBroker implements Broker {
       if (job.priority !== undefined && !Number.isFinite(job.priority))
         throw brokerError(`job ${job.id}: priority must be a finite number, got ${job.priority}`);
     }
-    const args: Arg[] = [chunk.length];
-    const now = Date.now();
-    for (const job of chunk) pushJobArgs(args, job, now);
+    const args: Arg[] = [chunk.length, packJobs(chunk, Date.now())];
     let retried = false;
     const reply = (await this.#retry("enqueue", async (attempt) => {
       retried = attempt > 1;
@@ -466,9 +464,8 @@ export class RedisBroker implements Broker {
       String(expectedRunAt),
       nextRunAt === null ? "" : String(nextRunAt),
       jobs.length,
+      jobs.length === 0 ? "" : packJobs(jobs, Date.now()),
     ];
-    const now = Date.now();
-    for (const job of jobs) pushJobArgs(args, job, now);
     const r = await this.#retry("claimScheduleTick", () =>
       this.#run("platoonClaimTick", this.keys.queue(queue), args),
     );
@@ -564,39 +561,43 @@ export class RedisBroker implements Broker {
   }> {
     const max = Math.max(0, Math.floor(options.max));
     const nonce = this.#nextNonce();
+    const { completions, others, order } = packSettlements(settlements);
     const args: Arg[] = [
       max,
       Math.max(1, Math.floor(options.leaseMs)),
       nonce,
-      options.consumer ?? "",
       this.#maxDeliveries,
       this.#defaultTtl,
-      0,
-      0,
       this.#announceAlways,
+      completions,
+      others.length / 5,
     ];
-    const { order, completions, others } = pushSettlementArgs(args, settlements);
-    args[6] = completions;
-    args[7] = others;
+    for (const a of others) args.push(a);
     const reply = (await this.#retry("reserve/settle", () =>
       this.#run("platoonCycle", this.keys.queue(queue), args, true),
-    )) as [number, number, number[], Reply[], Reply[], Buffer];
-    const [redisNow, deadline, codes, flat, extras, wake] = reply;
-    const settled: SettleResult[] = new Array(codes.length);
-    for (let k = 0; k < codes.length; k++) {
-      const i = order[k]!;
-      const id = settlements[i]!.id;
-      const c = codes[k];
-      settled[i] =
-        c === 1
-          ? { id, ok: true }
-          : { id, ok: false, reason: c === 0 ? "stale-lease" : "unknown-job" };
+    )) as [number, number, number | number[], Buffer, Reply[], Buffer];
+    const [redisNow, deadline, codes, packed, extras, wake] = reply;
+    const settled: SettleResult[] = new Array(order.length);
+    if (typeof codes === "number") {
+      // All accepted: the script sends just the count.
+      for (let i = 0; i < settlements.length; i++)
+        settled[i] = { id: settlements[i]!.id, ok: true };
+    } else {
+      for (let k = 0; k < codes.length; k++) {
+        const i = order[k]!;
+        const id = settlements[i]!.id;
+        const c = codes[k];
+        settled[i] =
+          c === 1
+            ? { id, ok: true }
+            : { id, ok: false, reason: c === 0 ? "stale-lease" : "unknown-job" };
+      }
     }
     const w = str(wake);
     return {
       settled,
       deliveries:
-        flat.length > 0 ? decodeDeliveries(queue, flat, extras, num(deadline), nonce) : [],
+        packed.length > 0 ? decodeDeliveries(queue, packed, extras, num(deadline), nonce) : [],
       nextWake: w === "" ? undefined : Number(w),
       redisNow: num(redisNow),
     };

@@ -238,7 +238,8 @@ describe("ordering and timing", () => {
     });
     expect(Array.from(d!.payload)).toEqual(Array.from(payload));
     expect(Object.getPrototypeOf(d!.payload)).toBe(Uint8Array.prototype);
-    expect(await admin.hget(`${b.keys.queue(q)}con`, "full")).toBe("w1");
+    // The lease is one string per leased job: nonce, attempt, then the ttl the settle needs.
+    expect(await admin.get(`${b.keys.queue(q)}l:full`)).toBe(`${d!.token.slice(0, 16)}|1|5000|`);
   });
 });
 

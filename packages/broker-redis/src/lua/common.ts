@@ -5,13 +5,16 @@
  * A job is one immutable string `j:<id>`: a JSON header, a newline, the payload bytes.
  * The header starts with its result ttl ("l") and idempotency key ("k") when it has them,
  * so Lua reads those with a prefix match. What changes while a job moves lives in
- * per-queue hashes keyed by job id (att, tok, con, ready, err), so the hot paths touch
+ * per-queue hashes keyed by job id (att, tok, ready, err), so the hot paths touch
  * many jobs with one HMGET/HSET/ZADD each instead of several commands per job. See the
  * README for the full layout.
  */
 export const COMMON_LUA = `
 local P = KEYS[1]
-local ATT, TOK, CON, READY, ERR = P .. 'att', P .. 'tok', P .. 'con', P .. 'ready', P .. 'err'
+local ATT, READY, ERR = P .. 'att', P .. 'ready', P .. 'err'
+-- A leased job's lease: one string per job, so each lookup costs the same however many
+-- jobs are leased (a hash of a few hundred fields is a listpack, scanned on every lookup).
+local LP = P .. 'l:'
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -33,6 +36,16 @@ local function del_all(keys)
   while i <= #keys do
     local j = math.min(i + 3999, #keys)
     redis.call('DEL', unpack(keys, i, j))
+    i = j + 1
+  end
+end
+
+-- MSET of key, value pairs in slices.
+local function mset_all(kv)
+  local i = 1
+  while i <= #kv do
+    local j = math.min(i + 3999, #kv)
+    redis.call('MSET', unpack(kv, i, j))
     i = j + 1
   end
 end
@@ -81,10 +94,10 @@ local function meta_of(m, default_ttl)
   return tonumber(ttl) or default_ttl, ik
 end
 
--- While a job is leased the tok hash holds '<token>|<attempt>|<meta>': the settle that
--- checks the token learns the attempt, ttl and idempotency key in the same read, and
--- reserve writes one hash per batch. att holds the attempt only while a job is not leased
--- (after a retry, requeue, expiry or dead-lettering).
+-- While a job is leased its lease key l:<id> holds '<token>|<attempt>|<meta>': the settle
+-- that checks the token learns the attempt, ttl and idempotency key in the same read, and
+-- reserve writes all of a batch's with one MSET. att holds the attempt only while a job is
+-- not leased (after a retry, requeue, expiry or dead-lettering).
 local function token_matches(stored, token)
   if not stored or string.sub(stored, 1, #token + 1) ~= token .. '|' then return false end
   local a, meta = string.match(stored, '^[^|]*|(%d+)|(.*)$')
@@ -92,7 +105,7 @@ local function token_matches(stored, token)
 end
 
 local function lease_attempt(id)
-  local stored = redis.call('HGET', TOK, id)
+  local stored = redis.call('GET', LP .. id)
   if not stored then return tonumber(redis.call('HGET', ATT, id) or '0') end
   return tonumber(string.match(stored, '^[^|]*|(%d+)|'))
 end
@@ -126,14 +139,21 @@ local function release_idem(id, ik, ttl)
   if ttl > 0 then redis.call('PEXPIRE', key, ttl) else redis.call('DEL', key) end
 end
 
--- Forgets a job entirely (its result, if any, is kept elsewhere).
-local function forget(ids)
+-- Forgets a job entirely (its result, if any, is kept elsewhere). lease_keys: the jobs'
+-- lease keys when they are leased (deleted in the same DEL).
+local function forget(ids, lease_keys)
   local keys = {}
   for i, id in ipairs(ids) do keys[i] = P .. 'j:' .. id end
+  if lease_keys then
+    local n = #keys
+    for i, k in ipairs(lease_keys) do keys[n + i] = k end
+  else
+    for i, id in ipairs(ids) do keys[#keys + 1] = LP .. id end
+  end
   del_all(keys)
   -- Most of these hashes are empty on a busy queue; skipping them saves turning every id
   -- into a Redis argument again.
-  for _, h in ipairs({ATT, TOK, CON, READY, ERR}) do
+  for _, h in ipairs({ATT, READY, ERR}) do
     if redis.call('EXISTS', h) == 1 then batch('HDEL', h, ids) end
   end
 end
@@ -142,8 +162,7 @@ end
 -- when it failed); the failed result is kept like any other.
 local function bury(id, err, now, default_ttl, index, attempt)
   redis.call('HSET', ATT, id, attempt)
-  redis.call('HDEL', TOK, id)
-  redis.call('HDEL', CON, id)
+  redis.call('DEL', LP .. id)
   redis.call('HSET', ERR, id, err)
   redis.call('ZADD', P .. 'dead', now, id)
   local ttl = meta_of(job_meta(id), default_ttl)
@@ -159,20 +178,44 @@ local function announce(done, always)
   redis.call('PUBLISH', channel, cjson.encode(done))
 end
 
--- Enqueues n jobs whose fields start at ARGV[base], 5 per job: id, body, priority,
--- runAt ('' = now), idempotency key ('' = none). Appends id, code to
--- out: 0 new, 1 idempotent duplicate (id = the first job's), 2 the id is already taken.
-local function enqueue_jobs(base, n, now, out)
+-- Enqueues the n jobs in J (a table unpacked from the client's packed argument), 5 fields
+-- per job: id, body, priority, runAt ('' = now), idempotency key ('' = none). Appends id,
+-- code to out: 0 new, 1 idempotent duplicate (id = the first job's), 2 the id is already
+-- taken.
+local function enqueue_jobs(J, n, now, out)
   local by_pri, pris, delayed = {}, {}, {}
   local woke = false
+  local JP = P .. 'j:'
+  -- Without idempotency keys or an id twice in the batch, MSETNX stores a slice of bodies
+  -- at once; a slice where some id is taken falls back to one SET NX per job.
+  local stored = {}
+  local fast, seen = true, {}
   for i = 0, n - 1 do
-    local b = base + i * 5
-    local id, ik = ARGV[b], ARGV[b + 4]
+    local id = J[i * 5 + 1]
+    if J[i * 5 + 5] ~= '' or seen[id] then fast = false; break end
+    seen[id] = true
+  end
+  if fast then
+    for s = 0, n - 1, 1000 do
+      local e = math.min(s + 999, n - 1)
+      local kv = {}
+      for i = s, e do
+        kv[2 * (i - s) + 1] = JP .. J[i * 5 + 1]
+        kv[2 * (i - s) + 2] = J[i * 5 + 2]
+      end
+      if redis.call('MSETNX', unpack(kv)) == 1 then
+        for i = s, e do stored[i] = true end
+      end
+    end
+  end
+  for i = 0, n - 1 do
+    local b = i * 5 + 1
+    local id, ik = J[b], J[b + 4]
     local dup = nil
     if ik ~= '' then
       local ikey = P .. 'i:' .. ik
       local existing = redis.call('GET', ikey)
-      if existing and (redis.call('EXISTS', P .. 'j:' .. existing) == 1
+      if existing and (redis.call('EXISTS', JP .. existing) == 1
           or redis.call('EXISTS', P .. 'r:' .. existing) == 1) then
         dup = existing
       else
@@ -182,16 +225,16 @@ local function enqueue_jobs(base, n, now, out)
     if dup then
       out[#out + 1] = dup
       out[#out + 1] = 1
-    elseif not redis.call('SET', P .. 'j:' .. id, ARGV[b + 1], 'NX') then
+    elseif not stored[i] and not redis.call('SET', JP .. id, J[b + 1], 'NX') then
       out[#out + 1] = id
       out[#out + 1] = 2
     else
-      local at = tonumber(ARGV[b + 3])
+      local at = tonumber(J[b + 3])
       if at and at > now then
         delayed[#delayed + 1] = at
         delayed[#delayed + 1] = id
       else
-        local pri = ARGV[b + 2]
+        local pri = J[b + 2]
         local list = by_pri[pri]
         if not list then list = {}; by_pri[pri] = list; pris[#pris + 1] = pri end
         list[#list + 1] = id

@@ -3,71 +3,110 @@ import { COMMON_LUA } from "./common.ts";
 /**
  * Settle, then reserve, in one script: the busy worker's single round trip. `settle` is
  * this script with max = 0 and `reserve` is it with no settlements. Completions and
- * deliveries are handled a batch at a time (one HMGET/HSET/ZADD/DEL for all of them).
+ * deliveries are handled a batch at a time (one MGET/MSET/ZADD/ZREM/DEL for all of them),
+ * and both travel packed (cmsgpack), so a batch is one argument and one bulk reply.
  *
- * ARGV: max, leaseMs, token nonce (fixed length, no '|'), consumer, maxDeliveries,
- *       default result ttl, completion count, other settlement count, announce always
- *       ('1') or only to listeners ('0'), then 3 per completion (id, token, result bytes),
- *       then 5 per other settlement: kind (r|d|q), id, token, error JSON, runAt ('' = absent).
+ * ARGV: max, leaseMs, token nonce (fixed length, no '|'), maxDeliveries, default result
+ *       ttl, announce always ('1') or only to listeners ('0'), packed completions ('' =
+ *       none: groups of nonce, count k, 1 when k results follow, k ids, k results), count
+ *       of other settlements, then 5 per other settlement: kind (r|d|q), id, nonce, error
+ *       JSON, runAt ('' = absent).
  * Returns {now, deadline, settle codes (completions first; 1 ok, 0 stale lease, -1 unknown
- *          job), deliveries (id, body each), extras (index, attempt, readyAt or '' for
- *          each delivery whose attempt is not 1 or whose readyAt is not its createdAt),
- *          next wake-up time ('' = none)}. The lease token of every delivery is the nonce:
- *          a token is checked against its own job, so the batch can share it.
+ *          job; or just their count when all are 1), packed deliveries (id, body each; ''
+ *          when none), extras (index, attempt, readyAt or '' for each delivery whose
+ *          attempt is not 1 or whose readyAt is not its createdAt), next wake-up time ('' =
+ *          none)}. The lease of every delivery is the nonce: a token is checked against
+ *          its own job, so the batch can share it.
  */
 export const CYCLE_LUA = `${COMMON_LUA}
 local max = tonumber(ARGV[1])
 local lease = tonumber(ARGV[2])
 local nonce = ARGV[3]
-local consumer = ARGV[4]
-local max_deliveries = tonumber(ARGV[5])
-local default_ttl = tonumber(ARGV[6])
-local nc = tonumber(ARGV[7])
+local max_deliveries = tonumber(ARGV[4])
+local default_ttl = tonumber(ARGV[5])
+local always_announce = ARGV[6] == '1'
 local no = tonumber(ARGV[8])
-local always_announce = ARGV[9] == '1'
 local now = now_ms()
 local done, codes, index = {}, {}, {}
+local all_ok = true
 local need_wake = false
 local active = P .. 'active'
+local JP = P .. 'j:'
+local nc = 0
 
-if nc > 0 then
-  local ids = {}
-  for i = 1, nc do ids[i] = ARGV[10 + (i - 1) * 3] end
-  local toks = redis.call('HMGET', TOK, unpack(ids))
-  local cids = {}
-  for i = 1, nc do
-    local b = 10 + (i - 1) * 3
-    local id = ids[i]
-    local ok, _, meta = token_matches(toks[i], ARGV[b + 1])
-    if ok then
-      codes[i] = 1
-      cids[#cids + 1] = id
-      local ttl, ik = meta_of(meta, default_ttl)
-      local kept = store_result(id, 'c', ARGV[b + 2], ttl, now, index)
-      if ik then release_idem(id, ik, kept and ttl or 0) end
-      done[#done + 1] = id
-    elseif redis.call('EXISTS', P .. 'j:' .. id) == 1 then
-      codes[i] = 0
-    else
-      codes[i] = -1
+-- Only jobs someone waits for are announced; most busy queues have no listener at all.
+local listening = always_announce or redis.call('PUBSUB', 'NUMSUB', P .. 'done')[2] > 0
+
+if ARGV[7] ~= '' then
+  local C = cmsgpack.unpack(ARGV[7])
+  local cids, ckeys = {}, {}
+  local g = 1
+  while g <= #C do
+    local gn, k, with_results = C[g], C[g + 1], C[g + 2] == 1
+    local first = g + 3
+    local last = first + k - 1
+    -- The stored lease of a fresh job is '<nonce>|1|' ('<nonce>|1|0|' when it keeps no
+    -- result): two string compares settle the common case without parsing.
+    local fresh, fresh0 = gn .. '|1|', gn .. '|1|0|'
+    local s = first
+    while s <= last do
+      local e = math.min(s + 999, last)
+      local lkeys = {}
+      for j = s, e do lkeys[j - s + 1] = LP .. C[j] end
+      local toks = redis.call('MGET', unpack(lkeys))
+      for j = s, e do
+        local id = C[j]
+        local stored = toks[j - s + 1]
+        nc = nc + 1
+        local ok, ttl, ik = false, default_ttl, nil
+        if stored == fresh0 then
+          ok, ttl = true, 0
+        elseif stored == fresh then
+          ok = true
+        else
+          local good, _, meta = token_matches(stored, gn)
+          if good then
+            ok = true
+            ttl, ik = meta_of(meta, default_ttl)
+          end
+        end
+        if ok then
+          codes[nc] = 1
+          cids[#cids + 1] = id
+          ckeys[#ckeys + 1] = lkeys[j - s + 1]
+          if ttl > 0 then
+            local v = with_results and C[j + k] or ''
+            local kept = store_result(id, 'c', v, ttl, now, index)
+            if ik then release_idem(id, ik, kept and ttl or 0) end
+          elseif ik then
+            release_idem(id, ik, 0)
+          end
+          if listening then done[#done + 1] = id end
+        else
+          all_ok = false
+          if redis.call('EXISTS', JP .. id) == 1 then codes[nc] = 0 else codes[nc] = -1 end
+        end
+      end
+      s = e + 1
     end
+    g = last + 1
+    if with_results then g = g + k end
   end
   if #cids > 0 then
     batch('ZREM', active, cids)
-    forget(cids)
+    forget(cids, ckeys)
   end
 end
 
-local base_o = 10 + nc * 3
+local base_o = 9
 for i = 1, no do
   local b = base_o + (i - 1) * 5
   local kind, id = ARGV[b], ARGV[b + 1]
-  local ok, a = token_matches(redis.call('HGET', TOK, id), ARGV[b + 2])
+  local ok, a = token_matches(redis.call('GET', LP .. id), ARGV[b + 2])
   if ok then
     codes[nc + i] = 1
     redis.call('ZREM', active, id)
-    redis.call('HDEL', TOK, id)
-    redis.call('HDEL', CON, id)
+    redis.call('DEL', LP .. id)
     if kind == 'd' then
       bury(id, ARGV[b + 3], now, default_ttl, index, a)
       done[#done + 1] = id
@@ -91,10 +130,9 @@ for i = 1, no do
       end
       need_wake = true
     end
-  elseif redis.call('EXISTS', P .. 'j:' .. id) == 1 then
-    codes[nc + i] = 0
   else
-    codes[nc + i] = -1
+    all_ok = false
+    if redis.call('EXISTS', JP .. id) == 1 then codes[nc + i] = 0 else codes[nc + i] = -1 end
   end
 end
 
@@ -111,8 +149,7 @@ if max > 0 then
     local h = job_header(id)
     if h then
       local a = lease_attempt(id)
-      redis.call('HDEL', TOK, id)
-      redis.call('HDEL', CON, id)
+      redis.call('DEL', LP .. id)
       -- One lost lease is forgiven beyond maxAttempts (a worker killed by a deploy is not
       -- the job's fault); without maxAttempts the broker-wide cap applies.
       if a >= (h.m and (h.m + 1) or max_deliveries) then
@@ -151,7 +188,9 @@ if max > 0 then
 
   local got = 0
   local pri = P .. 'pri'
-  local JP = P .. 'j:'
+  -- Stored leases of fresh jobs, built once: most jobs need no string work of their own.
+  local fresh, fresh0 = nonce .. '|1|', nonce .. '|1|0|'
+  local byte = string.byte
   while got < max do
     local lv = redis.call('ZRANGE', pri, 0, 0)[1]
     if not lv then break end
@@ -169,38 +208,44 @@ if max > 0 then
       if had_att then atts = redis.call('HMGET', ATT, unpack(ids)) end
       local readies = {}
       if redis.call('EXISTS', READY) == 1 then readies = redis.call('HMGET', READY, unpack(ids)) end
-      local tok_set, con_set, lease_set, leased = {}, {}, {}, {}
+      local lease_kv, lease_set, leased = {}, {}, {}
+      local n = 0
       for k, id in ipairs(ids) do
         local body = bodies[k]
         if body then
           local prev = atts[k]
-          local a = prev and (tonumber(prev) + 1) or 1
-          tok_set[#tok_set + 1] = id
-          tok_set[#tok_set + 1] = nonce .. (prev and ('|' .. a .. '|') or '|1|') .. meta_from_body(body)
-          lease_set[#lease_set + 1] = deadline_s
-          lease_set[#lease_set + 1] = id
-          leased[#leased + 1] = id
-          if consumer ~= '' then
-            con_set[#con_set + 1] = id
-            con_set[#con_set + 1] = consumer
+          local t
+          if prev then
+            t = nonce .. '|' .. (tonumber(prev) + 1) .. '|' .. meta_from_body(body)
+          else
+            -- A header starting {"t" sets neither ttl nor idempotency key; {"l":0,"t" (or
+            -- any key but k after it) keeps no result.
+            local c = byte(body, 3)
+            if c == 116 then t = fresh
+            elseif c == 108 and byte(body, 6) == 48 and byte(body, 7) == 44 and byte(body, 9) ~= 107 then t = fresh0
+            else t = fresh .. meta_from_body(body) end
           end
-          local n = #out
-          out[n + 1] = id
-          out[n + 2] = body
+          n = n + 1
+          lease_kv[2 * n - 1] = LP .. id
+          lease_kv[2 * n] = t
+          lease_set[2 * n - 1] = deadline_s
+          lease_set[2 * n] = id
+          leased[n] = id
+          out[2 * got + 1] = id
+          out[2 * got + 2] = body
           got = got + 1
           if prev or readies[k] then
             local e = #extras
             extras[e + 1] = got
-            extras[e + 2] = a
+            extras[e + 2] = prev and (tonumber(prev) + 1) or 1
             extras[e + 3] = readies[k] or ''
           end
         end
       end
-      if #leased > 0 then
+      if n > 0 then
         if had_att then batch('HDEL', ATT, leased) end
-        batch('HSET', TOK, tok_set)
+        mset_all(lease_kv)
         batch('ZADD', active, lease_set)
-        if #con_set > 0 then batch('HSET', CON, con_set) end
         if #readies > 0 then batch('HDEL', READY, leased) end
       end
     end
@@ -218,5 +263,7 @@ if need_wake then wake() end
 flush_results(index)
 announce(done, always_announce)
 redis.call('ZREMRANGEBYSCORE', P .. 'results', '-inf', now)
-return {now, deadline, codes, out, extras, tostring(next_wake)}
+local packed = ''
+if #out > 0 then packed = cmsgpack.pack(out) end
+return {now, deadline, all_ok and (nc + no) or codes, packed, extras, tostring(next_wake)}
 `;

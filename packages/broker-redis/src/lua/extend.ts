@@ -3,9 +3,12 @@ import { COMMON_LUA } from "./common.ts";
 /** ARGV: leaseMs, then id, token pairs. Returns {deadline, {1|0 per lease}}. */
 export const EXTEND_LUA = `${COMMON_LUA}
 local deadline = now_ms() + tonumber(ARGV[1])
-local ids = {}
-for i = 2, #ARGV, 2 do ids[#ids + 1] = ARGV[i] end
-local toks = redis.call('HMGET', TOK, unpack(ids))
+local ids, keys = {}, {}
+for i = 2, #ARGV, 2 do
+  ids[#ids + 1] = ARGV[i]
+  keys[#keys + 1] = LP .. ARGV[i]
+end
+local toks = redis.call('MGET', unpack(keys))
 local codes, set = {}, {}
 for k, id in ipairs(ids) do
   if token_matches(toks[k], ARGV[2 * k + 1]) then

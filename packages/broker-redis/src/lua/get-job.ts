@@ -9,7 +9,7 @@ local id = ARGV[1]
 local body = redis.call('GET', P .. 'j:' .. id)
 if body then
   local state, run_at = 'w', redis.call('HGET', READY, id) or ''
-  if redis.call('HEXISTS', TOK, id) == 1 then
+  if redis.call('EXISTS', LP .. id) == 1 then
     state = 'a'
   elseif redis.call('ZSCORE', P .. 'dead', id) then
     state = 'x'

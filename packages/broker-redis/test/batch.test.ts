@@ -1,0 +1,180 @@
+// How batches travel: packed arguments and replies (Redis' cmsgpack), completions grouped
+// by lease nonce, results that a job keeps none of left unsent, enqueue's MSETNX fast path.
+import { RedisServer } from "@platoon/testkit/redis-server";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Packer, packedRanges } from "../src/pack.ts";
+import { brokers, dec, enc, job, uniqueQueue } from "./helpers.ts";
+
+let server: RedisServer;
+let admin: Redis;
+const pool = brokers(() => server);
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+  admin = new Redis(server.port, "127.0.0.1");
+});
+afterAll(async () => {
+  await pool.closeAll();
+  admin?.disconnect();
+  await server?.stop();
+});
+
+const texts = (buf: Buffer) => {
+  const r = packedRanges(buf);
+  const out: string[] = [];
+  for (let i = 0; i < r.length; i += 2) out.push(buf.toString("utf8", r[i], r[i + 1]));
+  return out;
+};
+
+describe("packed batches", () => {
+  it("round-trips strings of every msgpack length class through Redis' cmsgpack", async () => {
+    const values = [
+      "",
+      "a",
+      "x".repeat(31),
+      "y".repeat(32),
+      "z".repeat(255),
+      "w".repeat(256),
+      "v".repeat(65_535),
+      "u".repeat(65_536),
+      "ü-ascii-mix",
+      "日本語のid",
+      "😀".repeat(20),
+      "bar|and\nnewline",
+    ];
+    const p = new Packer(16);
+    for (const v of values) p.str(v);
+    p.bytes(new Uint8Array([0, 255, 10, 13, 124]));
+    const packed = p.finish();
+    expect(texts(packed).slice(0, values.length)).toEqual(values);
+    // What Lua reads is what we wrote, and what it packs we read back.
+    const again = (await admin.evalBuffer(
+      "return cmsgpack.pack(cmsgpack.unpack(ARGV[1]))",
+      0,
+      packed,
+    )) as Buffer;
+    expect(texts(again).slice(0, values.length)).toEqual(values);
+    const r = packedRanges(again);
+    expect([...again.subarray(r[2 * values.length], r[2 * values.length + 1])]).toEqual([
+      0, 255, 10, 13, 124,
+    ]);
+    const count = await admin.eval("return #cmsgpack.unpack(ARGV[1])", 0, packed);
+    expect(count).toBe(values.length + 1);
+  });
+
+  it("integers arrive in Lua as numbers", async () => {
+    const p = new Packer();
+    for (const n of [0, 1, 127, 128, 65_535, 65_536, 2 ** 32 - 1]) p.int(n);
+    const sum = await admin.eval(
+      "local t = cmsgpack.unpack(ARGV[1]) local s = 0 for _, v in ipairs(t) do s = s + v end return tostring(s)",
+      0,
+      p.finish(),
+    );
+    expect(Number(sum)).toBe(0 + 1 + 127 + 128 + 65_535 + 65_536 + 2 ** 32 - 1);
+  });
+});
+
+describe("settling in batches", () => {
+  it("settles the jobs of several reserve calls in one call and answers in order", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [
+      job("a1"),
+      job("a2"),
+      job("a3", { resultTtlMs: 0 }),
+      job("b1"),
+      job("b2"),
+      job("b3", { resultTtlMs: 0 }),
+    ]);
+    const first = await b.reserve(q, { max: 3, leaseMs: 10_000 });
+    const second = await b.reserve(q, { max: 3, leaseMs: 10_000 });
+    const [a1, a2, a3] = first;
+    const [b1, b2, b3] = second;
+    expect(first[0]!.token.slice(0, 16)).not.toBe(second[0]!.token.slice(0, 16));
+    const result = enc.encode("value");
+    const settled = await b.settle(q, [
+      { kind: "complete", id: b1!.id, token: b1!.token, result },
+      { kind: "complete", id: a1!.id, token: a1!.token, result },
+      { kind: "retry", id: a2!.id, token: a2!.token, runAt: 0, error: { name: "E", message: "m" } },
+      // b2 with a1's lease nonce: refused, its own lease stands
+      { kind: "complete", id: b2!.id, token: a1!.token, result },
+      { kind: "complete", id: a3!.id, token: a3!.token, result },
+      { kind: "complete", id: "nobody", token: b3!.token, result },
+      { kind: "complete", id: b3!.id, token: b3!.token, result },
+    ]);
+    expect(settled).toEqual([
+      { id: "b1", ok: true },
+      { id: "a1", ok: true },
+      { id: "a2", ok: true },
+      { id: "b2", ok: false, reason: "stale-lease" },
+      { id: "a3", ok: true },
+      { id: "nobody", ok: false, reason: "unknown-job" },
+      { id: "b3", ok: true },
+    ]);
+    const kept = await b.getResult(q, "a1");
+    expect(kept?.status === "completed" && dec.decode(kept.value)).toBe("value");
+    // Jobs that keep no result: nothing stored, and the token says so (no bytes sent).
+    expect(a3!.token.charAt(16)).toBe("~");
+    expect(a1!.token.charAt(16)).toBe(".");
+    expect(await b.getResult(q, "a3")).toBeUndefined();
+    expect(await b.getResult(q, "b3")).toBeUndefined();
+    expect(await b.getJob(q, "b2")).toMatchObject({ state: "active" });
+    expect(await b.stats(q)).toMatchObject({ waiting: 1, active: 1 });
+  });
+
+  it("a settle of only accepted completions reports each one", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(
+      q,
+      Array.from({ length: 2_500 }, (_, i) => job(`j${i}`)),
+    );
+    const ds = await b.reserve(q, { max: 2_500, leaseMs: 10_000 });
+    const settled = await b.settle(
+      q,
+      ds.map((d) => ({
+        kind: "complete" as const,
+        id: d.id,
+        token: d.token,
+        result: enc.encode(d.id),
+      })),
+    );
+    expect(settled).toHaveLength(2_500);
+    expect(settled.every((s, i) => s.ok && s.id === `j${i}`)).toBe(true);
+    const r = await b.getResult(q, "j2499");
+    expect(r?.status === "completed" && dec.decode(r.value)).toBe("j2499");
+    expect(await b.stats(q)).toMatchObject({ waiting: 0, active: 0 });
+  });
+});
+
+describe("enqueueing in batches", () => {
+  it("a taken id in a later slice refuses that job only; the rest of the batch is enqueued", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [{ ...job("taken"), payload: enc.encode("original") }]);
+    const jobs = Array.from({ length: 1_500 }, (_, i) => job(`n${i}`));
+    jobs[1_200] = { ...job("taken"), payload: enc.encode("impostor") };
+    await expect(b.enqueue(q, jobs)).rejects.toMatchObject({ code: "BROKER" });
+    expect((await b.stats(q)).waiting).toBe(1 + 1_499);
+    const [first] = await b.reserve(q, { max: 1, leaseMs: 10_000 });
+    expect(first!.id).toBe("taken");
+    expect(dec.decode(first!.payload)).toBe("original");
+  });
+
+  it("an id twice in one batch: the first is enqueued, the second refused", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await expect(
+      b.enqueue(q, [
+        job("x1"),
+        { ...job("twice"), payload: enc.encode("first") },
+        job("x2"),
+        { ...job("twice"), payload: enc.encode("second") },
+      ]),
+    ).rejects.toMatchObject({ code: "BROKER" });
+    const ds = await b.reserve(q, { max: 10, leaseMs: 10_000 });
+    expect(ds.map((d) => d.id)).toEqual(["x1", "twice", "x2"]);
+    expect(dec.decode(ds[1]!.payload)).toBe("first");
+  });
+});
