@@ -16,20 +16,30 @@ export class SettleBuffer {
   readonly #onResults: (results: SettleResult[]) => void;
   readonly #onError: (error: unknown) => void;
   readonly #lazy: boolean;
+  readonly #held: () => boolean;
+  /** A flush came due while held: release() sends it. */
+  #waiting = false;
 
+  /**
+   * `held()` true means a combined settle-and-reserve call is in flight and the next one
+   * will carry the pending settlements: a due flush then waits, and the caller must call
+   * release() once nothing is in flight any more.
+   */
   constructor(
     broker: Broker,
     queue: string,
     onResults: (results: SettleResult[]) => void,
     onError: (error: unknown) => void,
+    held: () => boolean = () => false,
   ) {
     this.#broker = broker;
     this.#queue = queue;
     this.#onResults = onResults;
     this.#onError = onError;
-    // With a combined settle+reserve the worker loop usually carries the batch; flush on
-    // a later macrotask so it gets the chance.
+    // With a combined settle+reserve the worker usually carries the batch; flush on a
+    // later macrotask so it gets the chance.
     this.#lazy = typeof broker.settleAndReserve === "function";
+    this.#held = this.#lazy ? held : () => false;
   }
 
   get size(): number {
@@ -49,6 +59,16 @@ export class SettleBuffer {
     const batch = this.#pending;
     this.#pending = [];
     return batch;
+  }
+
+  /** Nothing carries the pending settlements any more: a flush that waited goes now. */
+  release(): void {
+    if (!this.#waiting) return;
+    this.#waiting = false;
+    if (this.#pending.length > 0 && !this.#scheduled) {
+      this.#scheduled = true;
+      setTimeout(() => this.#flushScheduled(), 0);
+    }
   }
 
   /** Puts back a batch whose combined call failed. */
@@ -76,6 +96,10 @@ export class SettleBuffer {
   #flushScheduled(): void {
     this.#scheduled = false;
     if (this.#pending.length === 0 || this.#sending) return;
+    if (this.#held()) {
+      this.#waiting = true;
+      return;
+    }
     void this.#send().then(() => {
       if (this.#pending.length > 0 && !this.#scheduled) {
         this.#scheduled = true;

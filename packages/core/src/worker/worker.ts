@@ -1,6 +1,6 @@
 import { Client } from "../client/client.ts";
 import { type Codec, type CodecConfig, createCodec } from "../codec/codec.ts";
-import type { Broker, Delivery, SettleResult } from "../contracts/broker.ts";
+import type { Broker, Delivery, Settlement, SettleResult } from "../contracts/broker.ts";
 import type { ErrorInfo } from "../contracts/error-info.ts";
 import type {
   ExecuteOutcome,
@@ -95,6 +95,14 @@ export class Worker {
   #loopDone: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #brokerFailures = 0;
+  /** Non-blocking reserves (settle-and-reserve calls) in flight, and the jobs they asked for. */
+  #fetches = 0;
+  #requested = 0;
+  /** A reserve came back short: the queue looked empty, so the next one may block. */
+  #drained = false;
+  /** After a failed reserve, none is sent before this (monotonic ms). */
+  #retryAt = 0;
+  readonly #combined: boolean;
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
 
@@ -116,6 +124,7 @@ export class Worker {
     this.#starvationMs = options.starvationMs ?? 60_000;
     this.#hooks = options.hooks ?? {};
     this.#log = options.logger ?? console;
+    this.#combined = typeof this.broker.settleAndReserve === "function";
     this.#stopped = new Promise((resolve) => {
       this.#resolveStopped = resolve;
     });
@@ -135,6 +144,9 @@ export class Worker {
       this.queue,
       (results) => this.#onSettled(results),
       (error) => this.#brokerError("settle", error),
+      // A settle-and-reserve in flight comes back within a round trip, and the next one
+      // carries what is pending: no separate settle call meanwhile.
+      () => this.#fetches > 0,
     );
     this.#state = "running";
     this.#leaseTimer = setInterval(
@@ -167,6 +179,7 @@ export class Worker {
     this.#concurrency = positive("concurrency", concurrency);
     this.#prefetch = nonNegative("prefetch", prefetch);
     this.#pump();
+    this.#refill();
     this.#wake();
   }
 
@@ -217,63 +230,146 @@ export class Worker {
     };
   }
 
+  /**
+   * The idle half of the worker: a blocking reserve when the queue looked empty, backoff
+   * after a broker error, pause. While there is work, #refill keeps reserves in flight
+   * from the completions themselves and this loop sleeps.
+   */
   async #loop(): Promise<void> {
     while (this.#state === "running" || this.#state === "paused") {
       if (this.#state === "paused") {
         await this.#sleepUntilWoken();
         continue;
       }
-      const capacity = this.#concurrency + this.#prefetch;
-      const room = capacity - this.#running.size - this.#buffer.size;
-      // Refill in bulk: wait for half the capacity to free up unless the prefetched jobs
-      // have run out. Reserving each slot as it frees turns every broker call (and with
-      // Redis, every round trip) into a batch of one.
-      if (room <= 0 || (room < capacity / 2 && this.#buffer.size > 0)) {
+      if (this.#retryAt !== 0) {
+        const wait = this.#retryAt - monotonicNow();
+        if (wait > 0) {
+          await this.#sleepUntilWoken(wait);
+          continue;
+        }
+        this.#retryAt = 0;
+      }
+      this.#refill();
+      const room = this.#room();
+      if (!(this.#drained && this.#fetches === 0 && room > 0)) {
         await this.#sleepUntilWoken();
         continue;
       }
+      if (this.#combined && this.#settles.size > 0) {
+        // Settlements are pending: they go with a (non-blocking) reserve, never beside one.
+        this.#fetch(room);
+        continue;
+      }
+      // Nothing in flight, nothing to settle, the queue looked empty: wait in the broker
+      // for work (settlements of jobs finishing meanwhile go on their own).
       let deliveries: Delivery[];
       try {
-        deliveries = await this.#reserve(room);
+        if (this.#reserveAbort.signal.aborted) this.#reserveAbort = new AbortController();
+        deliveries = await this.broker.reserve(this.queue, {
+          max: room,
+          leaseMs: this.#leaseMs,
+          consumer: this.id,
+          waitMs: this.#waitMs,
+          signal: this.#reserveAbort.signal,
+        });
         this.#brokerFailures = 0;
       } catch (error) {
-        this.#brokerError("reserve", error);
-        await this.#sleepUntilWoken(Math.min(5_000, 100 * 2 ** Math.min(this.#brokerFailures, 6)));
+        this.#failed("reserve", error);
         continue;
       }
       if (deliveries.length === 0) {
         this.#checkStarvation();
         continue;
       }
-      this.#idleSince = monotonicNow();
-      this.#starved = false;
-      for (const d of deliveries) this.#accept(d);
-      this.#pump();
+      this.#drained = deliveries.length < room;
+      this.#received(deliveries);
+    }
+    // stop() hands back what in-flight reserves bring, so it waits for them.
+    while (this.#fetches > 0) await this.#sleepUntilWoken();
+  }
+
+  /** Slots neither held nor asked for. */
+  #room(): number {
+    return (
+      this.#concurrency + this.#prefetch - this.#running.size - this.#buffer.size - this.#requested
+    );
+  }
+
+  /**
+   * Keeps up to two non-blocking reserves in flight, each for half the capacity
+   * (concurrency + prefetch), so the broker prepares the next batch while this one runs
+   * and the worker never waits for a round trip while it has work. Each reserve carries
+   * every settlement pending at that moment (settle and reserve in one call). Refills in
+   * bulk: a reserve goes out when half the capacity is free, or when nothing is left to
+   * start and nothing is on its way; reserving each slot as it frees would turn every
+   * broker call into a batch of one.
+   */
+  #refill(): void {
+    if (this.#state !== "running" || this.#drained || this.#retryAt !== 0) return;
+    const capacity = this.#concurrency + this.#prefetch;
+    const batch = Math.max(1, Math.ceil(capacity / 2));
+    while (this.#fetches < 2) {
+      const room = this.#room();
+      const starving = this.#buffer.size === 0 && this.#fetches === 0;
+      if (room <= 0 || (room < batch && !starving)) return;
+      this.#fetch(Math.min(room, batch));
     }
   }
 
-  #reserve(room: number): Promise<Delivery[]> {
-    const options = { max: room, leaseMs: this.#leaseMs, consumer: this.id };
-    if (this.#settles.size > 0 && this.broker.settleAndReserve) {
-      const batch = this.#settles.take();
-      return this.broker.settleAndReserve(this.queue, batch, options).then(
+  #fetch(max: number): void {
+    this.#fetches++;
+    this.#requested += max;
+    const options = { max, leaseMs: this.#leaseMs, consumer: this.id };
+    let call: Promise<Delivery[]>;
+    let batch: Settlement[] | undefined;
+    if (this.#combined) {
+      batch = this.#settles.take();
+      call = this.broker.settleAndReserve!(this.queue, batch, options).then(
         ({ settled, deliveries }) => {
-          this.#onSettled(settled);
+          if (settled.length > 0) this.#onSettled(settled);
           return deliveries;
         },
-        (error) => {
-          this.#settles.restore(batch);
-          throw error;
-        },
       );
+    } else {
+      call = this.broker.reserve(this.queue, { ...options, waitMs: 0 });
     }
-    if (this.#reserveAbort.signal.aborted) this.#reserveAbort = new AbortController();
-    // Outcomes are settled outside this loop, so blocking here holds nothing up.
-    return this.broker.reserve(this.queue, {
-      ...options,
-      waitMs: this.#waitMs,
-      signal: this.#reserveAbort.signal,
-    });
+    call.then(
+      (deliveries) => {
+        this.#fetches--;
+        this.#requested -= max;
+        this.#brokerFailures = 0;
+        // Replies come in order: the last one tells whether the queue still has work.
+        this.#drained = deliveries.length < max;
+        this.#received(deliveries);
+        this.#refill();
+        // Nothing in flight carries the pending settlements any more: they go on their own.
+        if (this.#fetches === 0) this.#settles.release();
+        this.#wake();
+      },
+      (error) => {
+        this.#fetches--;
+        this.#requested -= max;
+        if (batch && batch.length > 0) this.#settles.restore(batch);
+        this.#failed("reserve", error);
+        if (this.#fetches === 0) this.#settles.release();
+        this.#wake();
+      },
+    );
+  }
+
+  /** New deliveries: into the prefetch buffer (or settled at once), then started. */
+  #received(deliveries: Delivery[]): void {
+    if (deliveries.length === 0) return;
+    this.#idleSince = monotonicNow();
+    this.#starved = false;
+    for (const d of deliveries) this.#accept(d);
+    this.#pump();
+  }
+
+  #failed(what: string, error: unknown): void {
+    this.#brokerError(what, error);
+    this.#retryAt = monotonicNow() + Math.min(5_000, 100 * 2 ** Math.min(this.#brokerFailures, 6));
+    this.#drained = false;
   }
 
   /** A delivery that can never run is settled at once; others wait for a slot. */
@@ -306,17 +402,18 @@ export class Worker {
   #pump(): void {
     if (this.#pumping) return;
     this.#pumping = true;
-    while (
-      this.#running.size < this.#concurrency &&
-      this.#buffer.size > 0 &&
-      this.#state !== "stopped"
-    ) {
-      this.#run(this.#buffer.shift()!);
+    // Once stopping, prefetched jobs are not started: stop() hands them back.
+    const live = this.#state === "running" || this.#state === "paused";
+    if (live) {
+      while (this.#running.size < this.#concurrency && this.#buffer.size > 0) {
+        this.#run(this.#buffer.shift()!);
+      }
     }
     this.#pumping = false;
   }
 
   #run(d: Delivery): void {
+    const now = Date.now();
     const task = this.#manifest[d.task];
     const timeoutMs = d.timeoutMs ?? task?.timeoutMs ?? this.#options.defaultTimeoutMs;
     const request: ExecuteRequest = {
@@ -329,9 +426,9 @@ export class Worker {
       traceId: d.traceId ?? d.id,
       enqueue: this.#enqueueChild,
     };
-    if (timeoutMs !== undefined) request.deadline = Date.now() + timeoutMs;
+    if (timeoutMs !== undefined) request.deadline = now + timeoutMs;
     const started = monotonicNow();
-    this.#metrics.queueLag.record(Math.max(0, Date.now() - d.readyAt));
+    this.#metrics.queueLag.record(Math.max(0, now - d.readyAt));
     let out: ExecuteOutcome | Promise<ExecuteOutcome>;
     try {
       out = this.executor.execute(request);
@@ -356,7 +453,9 @@ export class Worker {
     this.#running.delete(d.id);
     this.#complete(d, outcome, started);
     this.#pump();
-    this.#wake();
+    this.#refill();
+    // The loop only acts when idle (a blocking reserve may now have room) or stopping.
+    if (this.#drained || this.#state !== "running") this.#wake();
   }
 
   #complete(d: Delivery, outcome: ExecuteOutcome, started: number): void {
@@ -373,6 +472,13 @@ export class Worker {
   }
 
   #apply(d: Delivery, outcome: ExecuteOutcome, ms: number): void {
+    if (outcome.status === "ok") {
+      // The common case, without the decision wrapper (decide() gives the same settlement).
+      this.#settles.add({ id: d.id, token: d.token, kind: "complete", result: outcome.result });
+      this.#metrics.completed++;
+      if (this.#hooks.onSuccess) this.#hook("onSuccess", view(d), ms);
+      return;
+    }
     const decision = decide(d, outcome, this.#manifest[d.task], Date.now());
     this.#settles.add(decision.settlement);
     const m = this.#metrics;
