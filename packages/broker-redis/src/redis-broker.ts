@@ -158,7 +158,13 @@ export class RedisBroker implements Broker {
     const reply = (await this.#retry("enqueue", async (attempt) => {
       retried = attempt > 1;
       return this.#run("platoonEnqueue", this.keys.queue(queue), args);
-    })) as (string | number)[];
+    })) as number | (string | number)[];
+    if (typeof reply === "number") {
+      // Every job was new.
+      const out: EnqueueResult[] = new Array(chunk.length);
+      for (let i = 0; i < chunk.length; i++) out[i] = { id: chunk[i]!.id, duplicate: false };
+      return out;
+    }
     const out: EnqueueResult[] = new Array(reply.length / 2);
     for (let j = 0; j < reply.length; j += 2) {
       const id = String(reply[j]);

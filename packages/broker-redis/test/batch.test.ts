@@ -49,7 +49,8 @@ describe("packed batches", () => {
     const packed = p.finish();
     expect(texts(packed).slice(0, values.length)).toEqual(values);
     // What Lua reads is what we wrote, and what it packs we read back.
-    const again = (await admin.evalBuffer(
+    const again = (await admin.callBuffer(
+      "EVAL",
       "return cmsgpack.pack(cmsgpack.unpack(ARGV[1]))",
       0,
       packed,

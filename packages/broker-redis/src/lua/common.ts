@@ -181,10 +181,11 @@ end
 -- Enqueues the n jobs in J (a table unpacked from the client's packed argument), 5 fields
 -- per job: id, body, priority, runAt ('' = now), idempotency key ('' = none). Appends id,
 -- code to out: 0 new, 1 idempotent duplicate (id = the first job's), 2 the id is already
--- taken.
+-- taken. Returns true when every job was new (out then says nothing the caller lacks).
 local function enqueue_jobs(J, n, now, out)
   local by_pri, pris, delayed = {}, {}, {}
   local woke = false
+  local all_new = true
   local JP = P .. 'j:'
   -- Without idempotency keys or an id twice in the batch, MSETNX stores a slice of bodies
   -- at once; a slice where some id is taken falls back to one SET NX per job.
@@ -225,9 +226,11 @@ local function enqueue_jobs(J, n, now, out)
     if dup then
       out[#out + 1] = dup
       out[#out + 1] = 1
+      all_new = false
     elseif not stored[i] and not redis.call('SET', JP .. id, J[b + 1], 'NX') then
       out[#out + 1] = id
       out[#out + 1] = 2
+      all_new = false
     else
       local at = tonumber(J[b + 3])
       if at and at > now then
@@ -250,5 +253,6 @@ local function enqueue_jobs(J, n, now, out)
     redis.call('ZADD', P .. 'pri', -tonumber(pri), pri)
   end
   if woke then wake() end
+  return all_new
 end
 `;
