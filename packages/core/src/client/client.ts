@@ -75,7 +75,10 @@ export class Client<M = unknown> {
     for (let i = 0; i < items.length; i++) {
       const item = items[i]!;
       const options = item.options ?? {};
-      const job = this.#job(item.task, await this.codec.encode(item.input), options);
+      // Most codecs encode synchronously: await only a promise (one microtask per job adds up).
+      const encoded = this.codec.encode(item.input);
+      const payload = encoded instanceof Promise ? await encoded : encoded;
+      const job = this.#job(item.task, payload, options);
       const queue = options.queue ?? this.queue;
       let list = byQueue.get(queue);
       if (!list) byQueue.set(queue, (list = []));
