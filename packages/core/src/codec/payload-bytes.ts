@@ -1,11 +1,13 @@
 /**
  * Where encoded payloads live. A fresh `Uint8Array` costs a backing-store allocation
- * (~0.3 µs on Node 20 whatever its size), which is most of a small payload's encode; so
- * payloads up to POOLED_MAX_BYTES are carved from a shared slab instead, as Node's
- * `Buffer.allocUnsafe` and msgpackr do. A carved payload is a plain Uint8Array view that
- * nothing writes again; it keeps its slab alive while it lives (at most SLAB_BYTES).
+ * (~0.3 µs on Node 20 whatever its size, and more work for the GC), which is most of a
+ * small payload's encode; so payloads up to POOLED_MAX_BYTES are carved from a shared
+ * slab instead, as Node's `Buffer.allocUnsafe` does (same 8 KiB pool size) and msgpackr
+ * does with its own buffer. A carved payload is a plain Uint8Array view that nothing
+ * writes again; while it lives it keeps its slab alive (at most SLAB_BYTES, so a long-kept
+ * 150-byte payload can hold up to 8 KiB).
  */
-const SLAB_BYTES = 16 * 1024;
+const SLAB_BYTES = 8 * 1024;
 
 /** Payloads up to this many bytes share slabs; bigger ones get a buffer of their own. */
 export const POOLED_MAX_BYTES = 1024;
