@@ -161,17 +161,20 @@ describe("worker", () => {
     const tasks = {
       long: task("long", async () => {
         runs++;
-        await new Promise((r) => setTimeout(r, 400));
+        // The task's running time (four leases); not a wait for something to happen.
+        await new Promise((r) => setTimeout(r, 1_000));
         return runs;
       }),
     };
     const client = await createClient({ broker, queue: "l" });
-    const a = await createWorker({ broker, tasks, queue: "l", leaseMs: 90, concurrency: 1 });
+    // Extended every third of the lease: a loaded machine may stall the event loop for a
+    // while, so the lease leaves room for that (a 90 ms lease failed under load).
+    const a = await createWorker({ broker, tasks, queue: "l", leaseMs: 250, concurrency: 1 });
     const b = await createWorker({
       broker,
       tasks,
       queue: "l",
-      leaseMs: 90,
+      leaseMs: 250,
       concurrency: 1,
       waitMs: 20,
     });
