@@ -76,6 +76,35 @@ describe("packed batches", () => {
   });
 });
 
+describe("reserving in batches", () => {
+  it("each delivery of a batch gets its own header, whatever the one before it had", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+    // h1's stored string is 266 bytes: its msgpack length (str16) ends in a newline byte.
+    const jobs = [
+      { ...job("h1", { createdAt: 1_700_000_000_000 }), payload: bytes(238, 10) },
+      { ...job("h2"), payload: bytes(3, 10) },
+      { ...job("h3", { task: "other", maxAttempts: 2 }), payload: bytes(300, 10) },
+      { ...job("h4", { task: "other", maxAttempts: 2 }), payload: bytes(229, 7) },
+      { ...job("h5", { resultTtlMs: 0, timeoutMs: 5 }), payload: new Uint8Array() },
+      { ...job("h6"), payload: bytes(1, 10) },
+    ];
+    await b.enqueue(q, jobs);
+    const ds = await b.reserve(q, { max: 10, leaseMs: 10_000 });
+    expect(ds.map((d) => [d.id, d.task, d.maxAttempts, d.resultTtlMs, d.timeoutMs])).toEqual([
+      ["h1", "t", undefined, undefined, undefined],
+      ["h2", "t", undefined, undefined, undefined],
+      ["h3", "other", 2, undefined, undefined],
+      ["h4", "other", 2, undefined, undefined],
+      ["h5", "t", undefined, 0, 5],
+      ["h6", "t", undefined, undefined, undefined],
+    ]);
+    for (let i = 0; i < jobs.length; i++)
+      expect([...ds[i]!.payload]).toEqual([...jobs[i]!.payload]);
+  });
+});
+
 describe("settling in batches", () => {
   it("settles the jobs of several reserve calls in one call and answers in order", async () => {
     const b = pool.make();
