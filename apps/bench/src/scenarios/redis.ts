@@ -4,8 +4,7 @@ import { createServer, Socket } from "node:net";
 import { availableParallelism, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRedisBroker } from "@platoon/broker-redis";
-import type { Settlement } from "@platoon/core";
-import * as core from "@platoon/core";
+import { createClient, createWorker, type Settlement, task } from "@platoon/core";
 import BeeQueue from "bee-queue";
 import { Queue as BullQueue, Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
@@ -13,11 +12,23 @@ import { type Measurement, report, rssMb } from "../measure.ts";
 import type { Scenario } from "../scenario.ts";
 
 /**
- * Platoon's Redis broker against BullMQ and Bee-Queue on one throwaway redis-server:
- * bulk enqueue rate, drain rate of no-op jobs with one worker process, and Redis memory
- * per waiting job. `redis-benchmark` (LPUSH, pipelined 32) gives the ceiling.
+ * Platoon's Redis broker against BullMQ and Bee-Queue on one throwaway redis-server, with
+ * the same payload for all: bulk enqueue rate, drain rate of no-op jobs with one worker
+ * process, and Redis memory per waiting job. `redis-benchmark` (LPUSH, pipelined 32) gives
+ * the ceiling.
  *
- *   npm run bench -- redis [--jobs 100000] [--batch 1000] [--loops 2]
+ * Platoon's figures are the real path: `createClient().enqueueMany` (codec and all) and
+ * `createWorker` with the inline executor at `--concurrency` (prefetch defaults to the
+ * same, so the worker reserves in batches of that size, two in flight). The peers run at
+ * `--peer-concurrency` (50, as in the field notes). A direct broker.enqueue + raw
+ * settleAndReserve loop (`--batch`, `--loops`) is reported too, labelled "raw": it shows
+ * the broker alone, without the worker runtime.
+ *
+ * `--warmup N` first runs every system once on N jobs, untimed (default 0: the timed round
+ * is each system's first, JIT warm-up included).
+ *
+ *   npm run bench -- redis [--jobs 100000] [--concurrency 1000] [--peer-concurrency 50]
+ *                          [--batch 1000] [--loops 2] [--warmup 0]
  */
 const scenario: Scenario = {
   name: "redis",
@@ -30,6 +41,9 @@ const scenario: Scenario = {
     const n = opt("jobs", 100_000);
     const batch = opt("batch", 1_000);
     const loops = opt("loops", 2);
+    const concurrency = opt("concurrency", 1_000);
+    const peerConcurrency = opt("peer-concurrency", 50);
+    const warmup = opt("warmup", 0);
     const server = await startServer();
     const admin = new Redis(server.port, "127.0.0.1");
     const out: Measurement[] = [];
@@ -53,18 +67,19 @@ const scenario: Scenario = {
           rss_mb: rssMb(),
         }),
       );
-      const systems: [
-        string,
-        (m: (metric: string, ops: number, extra?: object) => void) => Promise<void>,
-      ][] = [
-        ["platoon", (m) => platoon(server.port, n, batch, loops, admin, m)],
-        ["platoon worker", (m) => platoonWorker(server.port, n, m)],
-        ["bullmq", (m) => bullmq(server.port, n, admin, m)],
-        ["bee-queue", (m) => beeQueue(server.port, n, admin, m)],
+      const systems: [string, (jobs: number, m: Metric) => Promise<void>][] = [
+        ["platoon", (jobs, m) => platoon(server.port, jobs, concurrency, admin, m)],
+        ["platoon raw", (jobs, m) => platoonRaw(server.port, jobs, batch, loops, m)],
+        ["bullmq", (jobs, m) => bullmq(server.port, jobs, peerConcurrency, admin, m)],
+        ["bee-queue", (jobs, m) => beeQueue(server.port, jobs, peerConcurrency, admin, m)],
       ];
       for (const [system, run] of systems) {
         await admin.flushall();
-        await run((metric, ops, extra = {}) => {
+        // Optional, the same for every system: a first round, untimed, so the timed one
+        // measures warm code (the JIT has compiled the hot paths) rather than start-up.
+        if (warmup > 0) await run(warmup, () => {});
+        await admin.flushall();
+        await run(n, (metric, ops, extra = {}) => {
           out.push(
             report({
               ...base,
@@ -72,30 +87,34 @@ const scenario: Scenario = {
               metric,
               ops_per_s: ops,
               rss_mb: rssMb(),
+              ...(warmup > 0 ? { warmup } : {}),
               ...extra,
             }),
           );
         });
       }
-      // Like with like: the ratios that the targets are about.
-      for (const metric of ["enqueue", "process"]) {
-        const mine = out.filter((m) => m.metric === metric && m.system.startsWith("platoon"));
+      // Like with like: the ratios that the targets are about (Platoon over each peer;
+      // for memory, bytes per waiting job, so at most 1 is the target), then the raw loop's.
+      const ratio = (metric: string, mine: string, peerMetric = metric) => {
+        const m = out.find((x) => x.metric === metric && x.system === `${mine} ${metric}`);
         for (const peer of out.filter(
-          (m) => m.metric === metric && !m.system.startsWith("platoon"),
+          (x) => x.metric === peerMetric && !x.system.startsWith("platoon"),
         )) {
-          for (const m of mine)
-            if (peer.ops_per_s > 0)
-              console.log(
-                JSON.stringify({
-                  scenario: "redis",
-                  metric,
-                  system: m.system,
-                  vs: peer.system,
-                  ratio: Math.round((m.ops_per_s / peer.ops_per_s) * 100) / 100,
-                }),
-              );
+          if (m && peer.ops_per_s > 0)
+            console.log(
+              JSON.stringify({
+                scenario: "redis",
+                metric,
+                system: m.system,
+                vs: peer.system,
+                ratio: Math.round((m.ops_per_s / peer.ops_per_s) * 100) / 100,
+              }),
+            );
         }
-      }
+      };
+      for (const metric of ["enqueue", "process", "memory"]) ratio(metric, "platoon");
+      ratio("enqueue-raw", "platoon raw", "enqueue");
+      ratio("process-raw", "platoon raw", "process");
     } finally {
       admin.disconnect();
       server.stop();
@@ -113,32 +132,88 @@ async function usedMemory(admin: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(info)![1]);
 }
 
+/**
+ * The real path: createClient().enqueueMany (codec and all) and createWorker with the
+ * inline executor. Finished when the broker holds none of the jobs (polled from a broker of
+ * its own, so the polls never queue behind the worker's calls).
+ */
 async function platoon(
+  port: number,
+  n: number,
+  concurrency: number,
+  admin: Redis,
+  metric: Metric,
+): Promise<void> {
+  const url = `redis://127.0.0.1:${port}`;
+  const broker = createRedisBroker({ url });
+  const probe = createRedisBroker({ url });
+  const queue = "bench";
+  const tasks = { noop: task("noop", async () => {}) };
+  // Peers remove finished jobs here too: no results kept.
+  const client = await createClient({ broker, queue, resultTtlMs: 0 });
+  await broker.stats(queue); // connect and load scripts before the clock starts
+  await probe.stats(queue);
+  const inputs = Array.from({ length: n }, (_, i) => payloadOf(i));
+  const mem0 = await usedMemory(admin);
+  let t0 = performance.now();
+  await client.enqueueMany("noop", inputs);
+  let s = (performance.now() - t0) / 1000;
+  const perJob = ((await usedMemory(admin)) - mem0) / n;
+  metric("enqueue", n / s, {
+    via: "createClient().enqueueMany",
+    bytes_per_waiting_job: Math.round(perJob),
+  });
+  metric("memory", Math.round(perJob), { note: "ops_per_s holds bytes per waiting job" });
+
+  t0 = performance.now();
+  const worker = await createWorker({
+    broker,
+    tasks,
+    queue,
+    concurrency,
+    leaseMs: 60_000,
+  });
+  for (;;) {
+    const st = await probe.stats(queue);
+    if (st.waiting + st.active === 0) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  s = (performance.now() - t0) / 1000;
+  const m = worker.metrics();
+  if (m.completed !== n) throw new Error(`platoon completed ${m.completed} of ${n}`);
+  metric("process", n / s, {
+    via: "createWorker, inline executor",
+    concurrency,
+    prefetch: concurrency,
+  });
+  await worker.stop();
+  await broker.close();
+  await probe.close();
+}
+
+/** The broker alone: broker.enqueue of encoded jobs, then raw settleAndReserve loops. */
+async function platoonRaw(
   port: number,
   n: number,
   batch: number,
   loops: number,
-  admin: Redis,
   metric: Metric,
 ): Promise<void> {
   const broker = createRedisBroker({ url: `redis://127.0.0.1:${port}` });
   const enc = new TextEncoder();
-  const q = "bench";
+  const q = "bench-raw";
   const prefix = Math.random().toString(36).slice(2, 12);
   const jobs = Array.from({ length: n }, (_, i) => ({
     id: `${prefix}-${i.toString(36)}`,
     task: "noop",
     payload: enc.encode(JSON.stringify(payloadOf(i))),
-    resultTtlMs: 0, // peers remove finished jobs here too
+    resultTtlMs: 0,
   }));
-  await broker.stats(q); // connect and load scripts before the clock starts
-  const mem0 = await usedMemory(admin);
+  await broker.stats(q);
   let t0 = performance.now();
   await broker.enqueue(q, jobs);
   let s = (performance.now() - t0) / 1000;
-  const perJob = ((await usedMemory(admin)) - mem0) / n;
-  metric("enqueue", n / s, { bytes_per_waiting_job: Math.round(perJob) });
-  metric("memory", Math.round(perJob), { note: "ops_per_s holds bytes per waiting job" });
+  metric("enqueue-raw", n / s, { via: "broker.enqueue (no codec)" });
 
   const empty = new Uint8Array(0);
   let done = 0;
@@ -162,52 +237,18 @@ async function platoon(
   };
   await Promise.all(Array.from({ length: loops }, loop));
   s = (performance.now() - t0) / 1000;
-  if (done !== n) throw new Error(`platoon processed ${done} of ${n}`);
-  metric("process", n / s, { batch, loops });
+  if (done !== n) throw new Error(`platoon raw processed ${done} of ${n}`);
+  metric("process-raw", n / s, { via: "settleAndReserve loop, not the worker", batch, loops });
   await broker.close();
 }
 
-/**
- * Through the core runtime: createClient enqueues (codec and all), createWorker drains with
- * the inline executor. Skipped while @platoon/core does not export them.
- */
-async function platoonWorker(port: number, n: number, metric: Metric): Promise<void> {
-  const api = core as unknown as Record<string, any>;
-  if (typeof api.createWorker !== "function" || typeof api.createClient !== "function") {
-    console.error("platoon worker: @platoon/core has no createWorker yet; skipped");
-    return;
-  }
-  const broker = createRedisBroker({ url: `redis://127.0.0.1:${port}` });
-  const queue = "bench-worker";
-  const tasks = { noop: api.task("noop", async () => {}) };
-  const client = await api.createClient({ broker, queue, resultTtlMs: 0 });
-  let t0 = performance.now();
-  await client.enqueueMany(
-    "noop",
-    Array.from({ length: n }, (_, i) => payloadOf(i)),
-  );
-  let s = (performance.now() - t0) / 1000;
-  metric("enqueue", n / s, { via: "createClient().enqueueMany" });
-  t0 = performance.now();
-  const worker = await api.createWorker({
-    broker,
-    tasks,
-    queue,
-    concurrency: 1000,
-    leaseMs: 60_000,
-  });
-  for (;;) {
-    const st = await broker.stats(queue);
-    if (st.waiting + st.active === 0) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  s = (performance.now() - t0) / 1000;
-  metric("process", n / s, { via: "createWorker", concurrency: 1000 });
-  await worker.stop();
-  await broker.close();
-}
-
-async function bullmq(port: number, n: number, admin: Redis, metric: Metric): Promise<void> {
+async function bullmq(
+  port: number,
+  n: number,
+  concurrency: number,
+  admin: Redis,
+  metric: Metric,
+): Promise<void> {
   const connection = { host: "127.0.0.1", port, maxRetriesPerRequest: null };
   const queue = new BullQueue("bench", { connection });
   await queue.waitUntilReady();
@@ -231,18 +272,24 @@ async function bullmq(port: number, n: number, admin: Redis, metric: Metric): Pr
     finish = r;
   });
   t0 = performance.now();
-  const worker = new BullWorker("bench", async () => {}, { connection, concurrency: 50 });
+  const worker = new BullWorker("bench", async () => {}, { connection, concurrency });
   worker.on("completed", () => {
     if (++done === n) finish();
   });
   await all;
   s = (performance.now() - t0) / 1000;
-  metric("process", n / s, { concurrency: 50 });
+  metric("process", n / s, { concurrency });
   await worker.close();
   await queue.close();
 }
 
-async function beeQueue(port: number, n: number, admin: Redis, metric: Metric): Promise<void> {
+async function beeQueue(
+  port: number,
+  n: number,
+  concurrency: number,
+  admin: Redis,
+  metric: Metric,
+): Promise<void> {
   const redis = { host: "127.0.0.1", port };
   const producer = new BeeQueue("bench", {
     redis,
@@ -274,10 +321,10 @@ async function beeQueue(port: number, n: number, admin: Redis, metric: Metric): 
     if (++done === n) finish();
   });
   t0 = performance.now();
-  worker.process(50, async () => {});
+  worker.process(concurrency, async () => {});
   await all;
   s = (performance.now() - t0) / 1000;
-  metric("process", n / s, { concurrency: 50 });
+  metric("process", n / s, { concurrency });
   await worker.close();
   await producer.close();
 }
