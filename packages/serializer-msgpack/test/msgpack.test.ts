@@ -84,6 +84,37 @@ describe("msgpack serializer", () => {
   }, 30_000);
 });
 
+describe("decoding small bodies from a reused buffer", () => {
+  const values: unknown[] = [
+    { a: 1, s: "x".repeat(40), f: 1.5, n: -(2n ** 70n), d: new Date(5) },
+    [new Map([["k", new Uint8Array([1, 2, 3])]]), new Set(["a", "b"]), "é☃𝄞"],
+    { rows: Array.from({ length: 12 }, (_, i) => ({ id: i, name: `n${i}`, ok: i % 2 === 0 })) },
+    { f64: new Float64Array([Math.PI]), big: "y".repeat(300), u: undefined },
+  ];
+
+  it("refuses every truncation, even right after decoding the whole payload", () => {
+    for (const v of values) {
+      const bytes = s.serialize(v);
+      expect(bytes.length).toBeLessThan(1024);
+      for (let cut = 0; cut < bytes.length; cut++) {
+        // The reused buffer then holds the rest of the payload past the cut.
+        expect(isDeepStrictEqual(s.deserialize(bytes), v)).toBe(true);
+        expect(() => s.deserialize(bytes.subarray(0, cut))).toThrow(CodecError);
+      }
+    }
+  });
+
+  it("hands back values that do not share the reused buffer", () => {
+    const first = s.deserialize(s.serialize({ b: new Uint8Array([7, 8, 9]) })) as {
+      b: Uint8Array;
+    };
+    for (let i = 0; i < 20; i++) s.deserialize(s.serialize({ b: new Uint8Array(50).fill(i) }));
+    expect(Array.from(first.b)).toEqual([7, 8, 9]);
+    expect(first.b.constructor).toBe(Uint8Array);
+    expect(first.b.buffer.byteLength).toBe(3);
+  });
+});
+
 describe("serializeAfter (the codec's no-copy path)", () => {
   const header = Uint8Array.from([0xc7, 1, 7, 109, 115, 103, 112, 97, 99, 107, 0]);
   const values: unknown[] = [
@@ -118,6 +149,19 @@ describe("serializeAfter (the codec's no-copy path)", () => {
       expect(Buffer.from(bytes).equals(copy)).toBe(true);
       const body = bytes[0] === 0xc7 ? bytes.subarray(header.length) : bytes;
       expect(isDeepStrictEqual(s.deserialize(body), v)).toBe(true);
+    }
+  });
+
+  it("after a large payload, small ones do not keep msgpackr's grown buffer alive", () => {
+    const big = s.serializeAfter!(header, { file: new Uint8Array(3 * 1024 * 1024) });
+    // The large payload is a view into a buffer of a few times its size: no copy.
+    expect(big.buffer.byteLength).toBeGreaterThan(3 * 1024 * 1024);
+    for (const v of [{ a: 1 }, { s: "z".repeat(5000) }, { rows: values[2] }]) {
+      for (const bytes of [s.serializeAfter!(header, v), s.serialize(v)]) {
+        expect(bytes.buffer.byteLength).toBeLessThanOrEqual(Math.max(8192, bytes.length * 16));
+        const body = bytes[0] === 0xc7 ? bytes.subarray(header.length) : bytes;
+        expect(isDeepStrictEqual(s.deserialize(body), v)).toBe(true);
+      }
     }
   });
 
