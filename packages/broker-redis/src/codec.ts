@@ -118,11 +118,12 @@ export function jobHeader(body: Buffer): Header {
 }
 
 /**
- * Settlements as the cycle script reads them. Completions go in one packed argument
- * (see pack.ts), grouped by lease nonce: per group the nonce, the count k, whether result
- * bytes follow (1/0), k ids, then k results when they do. Results of jobs that keep none
- * (resultTtlMs 0: see `keepsNoResult`) are not sent. The rest go as plain arguments,
- * 5 each: kind (r|d|q), id, nonce, error JSON, runAt ('' = absent). `order` gives the
+ * Settlements as the cycle script reads them. Completions go in one packed argument (see
+ * pack.ts): their count k, whether result bytes follow (1/0), k pairs of id and lease
+ * token, then k results when they do. Results of jobs that keep none (resultTtlMs 0: see
+ * `keepsNoResult`) are not sent. The rest go as plain arguments, 5 each: kind (r|d|q),
+ * id, token, error JSON, runAt ('' = absent). A token that cannot be this job's lease
+ * (another id's, or not one of ours) goes as '', and is refused. `order` gives the
  * settlements' indexes in the order the script answers (completions first).
  */
 export function packSettlements(settlements: Settlement[]): {
@@ -132,32 +133,33 @@ export function packSettlements(settlements: Settlement[]): {
 } {
   const order: number[] = [];
   const others: (string | number)[] = [];
-  let groups: Map<string, number[]> | undefined;
-  let first: number[] | undefined;
-  let firstNonce = "";
   let bytes = 16;
+  let withResults = false;
   for (let i = 0; i < settlements.length; i++) {
     const s = settlements[i]!;
     if (s.kind !== "complete") continue;
-    bytes += s.id.length + 4 + s.result.byteLength;
-    // Nearly always one nonce per batch (one reserve call's jobs): no map for that case.
-    if (first === undefined) {
-      first = [i];
-      firstNonce = nonceOf(s.token);
-    } else if (hasNonce(s.token, firstNonce)) first.push(i);
-    else {
-      const nonce = nonceOf(s.token);
-      groups ??= new Map();
-      let list = groups.get(nonce);
-      if (!list) groups.set(nonce, (list = []));
-      list.push(i);
-    }
+    order.push(i);
+    bytes += 2 * s.id.length + NONCE_LENGTH + 8 + s.result.byteLength;
+    if (!withResults && s.result.byteLength > 0 && !keepsNoResult(s.token)) withResults = true;
   }
+  const k = order.length;
   let completions: Buffer | "" = "";
-  if (first !== undefined) {
+  if (k > 0) {
     const p = new Packer(bytes + 64);
-    packGroup(p, firstNonce, first, settlements, order);
-    if (groups) for (const [nonce, list] of groups) packGroup(p, nonce, list, settlements, order);
+    p.int(k);
+    p.int(withResults ? 1 : 0);
+    for (let j = 0; j < k; j++) {
+      const s = settlements[order[j]!]!;
+      p.str(s.id);
+      p.str(leaseOf(s.id, s.token));
+    }
+    if (withResults) {
+      for (let j = 0; j < k; j++) {
+        const s = settlements[order[j]!] as Settlement & { kind: "complete" };
+        if (keepsNoResult(s.token)) p.str("");
+        else p.bytes(s.result);
+      }
+    }
     completions = p.finish();
   }
   for (let i = 0; i < settlements.length; i++) {
@@ -176,7 +178,7 @@ export function packSettlements(settlements: Settlement[]): {
     others.push(
       s.kind === "retry" ? "r" : s.kind === "dead" ? "d" : "q",
       s.id,
-      nonceOf(s.token),
+      leaseOf(s.id, s.token),
       data,
       runAt,
     );
@@ -185,58 +187,31 @@ export function packSettlements(settlements: Settlement[]): {
   return { completions, others, order };
 }
 
-function packGroup(
-  p: Packer,
-  nonce: string,
-  indexes: number[],
-  settlements: Settlement[],
-  order: number[],
-): void {
-  let withResults = false;
-  for (const i of indexes) {
-    const s = settlements[i] as Settlement & { kind: "complete" };
-    if (s.result.byteLength > 0 && !keepsNoResult(s.token)) {
-      withResults = true;
-      break;
-    }
-  }
-  p.str(nonce);
-  p.int(indexes.length);
-  p.int(withResults ? 1 : 0);
-  for (const i of indexes) {
-    p.str(settlements[i]!.id);
-    order.push(i);
-  }
-  if (!withResults) return;
-  for (const i of indexes) {
-    const s = settlements[i] as Settlement & { kind: "complete" };
-    if (keepsNoResult(s.token)) p.str("");
-    else p.bytes(s.result);
-  }
-}
-
 /**
- * A lease token is the reserve call's nonce (what Redis stores and checks), one flag
- * character, then the job id, so every delivery's token differs; only the nonce goes back
- * to Redis. The flag is "~" when the job keeps no result (resultTtlMs 0), so a settle need
- * not send result bytes that Redis would drop, and "." otherwise.
+ * A lease token is the reserve call's nonce (16 characters), one flag character, then the
+ * job id; Redis keeps it as the job's member of the active set, so a settle or extend
+ * checks it with one lookup. The flag says what a settle needs of the job: "." its result
+ * is kept for the default ttl, "~" it keeps no result (resultTtlMs 0: the settle sends no
+ * result bytes), "!" Redis reads the job's header (a ttl of its own or an idempotency key).
  */
 export const NONCE_LENGTH = 16;
 const NO_RESULT = 126; // "~"
 
-export function nonceOf(token: string): string {
-  return token.length > NONCE_LENGTH ? token.slice(0, NONCE_LENGTH) : token;
-}
-
-/** nonceOf(token) === nonce, without slicing the token. */
-function hasNonce(token: string, nonce: string): boolean {
-  return nonce.length === NONCE_LENGTH
-    ? token.length >= NONCE_LENGTH && token.startsWith(nonce)
-    : token === nonce;
-}
-
 export function keepsNoResult(token: string): boolean {
   return token.length > NONCE_LENGTH && token.charCodeAt(NONCE_LENGTH) === NO_RESULT;
+}
+
+/** The token if it can be this job's lease (ends in its id, after a nonce and a flag), else "". */
+export function leaseOf(id: string, token: string): string {
+  return token.length === id.length + NONCE_LENGTH + 1 && token.endsWith(id) ? token : "";
+}
+
+/** The flag of a job's lease token, read from its stored string exactly as Lua reads it. */
+function flagOf(b: Uint8Array, start: number, end: number): string {
+  if (b[start + 2] === 116) return "."; // {"t…: neither ttl nor idempotency key
+  const noK = end - start < 9 || b[start + 8] !== 107;
+  if (b[start + 2] === 108 && b[start + 5] === 48 && b[start + 6] === 44 && noK) return "~"; // {"l":0,
+  return "!";
 }
 
 /**
@@ -254,8 +229,7 @@ export function decodeDeliveries(
   const r = packedRanges(packed);
   const n = r.length >>> 2;
   const out: Delivery[] = new Array(n);
-  const kept = `${nonce}.`;
-  const dropped = `${nonce}~`;
+  let prefix = "";
   // Payloads are plain Uint8Array views (not Buffers) of the one reply.
   const bytes = new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
   // The jobs of one enqueue batch share their header bytes: parse them once.
@@ -281,6 +255,8 @@ export function decodeDeliveries(
       h = JSON.parse(packed.toString("utf8", bodyStart, nl)) as Header;
       headStart = bodyStart;
       headEnd = nl;
+      // (Its bytes are all in the header, which is always longer than 9: t and c are in it.)
+      prefix = nonce + flagOf(bytes, bodyStart, bodyEnd);
     }
     const d: Delivery = {
       id,
@@ -291,7 +267,7 @@ export function decodeDeliveries(
       attempt: 1,
       createdAt: h.c,
       readyAt: h.c,
-      token: (h.l === 0 ? dropped : kept) + id,
+      token: prefix + id,
       leaseDeadline: deadline,
     };
     if (h.m !== undefined) d.maxAttempts = h.m;

@@ -25,8 +25,8 @@ import {
   decodeDeliveries,
   decodeResult,
   jobHeader,
+  leaseOf,
   NONCE_LENGTH,
-  nonceOf,
   num,
   packJobs,
   packSettlements,
@@ -234,7 +234,7 @@ export class RedisBroker implements Broker {
     const out: boolean[] = [];
     for (let i = 0; i < leases.length; i += SETTLE_CHUNK) {
       const args: Arg[] = [Math.max(1, Math.floor(leaseMs))];
-      for (const l of leases.slice(i, i + SETTLE_CHUNK)) args.push(l.id, nonceOf(l.token));
+      for (const l of leases.slice(i, i + SETTLE_CHUNK)) args.push(leaseOf(l.id, l.token));
       const reply = (await this.#retry("extend", () =>
         this.#run("platoonExtend", this.keys.queue(queue), args),
       )) as [number, number[]];

@@ -105,6 +105,49 @@ describe("reserving in batches", () => {
   });
 });
 
+describe("leases are members of the active set", () => {
+  it("getJob finds a running job by its lease, whatever characters its id has", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    const ids = ["a*x", "q?", "[br]", "back\\slash", "ab", "b", "héllo"];
+    await b.enqueue(
+      q,
+      ids.map((id) => job(id)),
+    );
+    const leased = await b.reserve(q, { max: 5, leaseMs: 10_000 });
+    expect(leased.map((d) => d.id)).toEqual(ids.slice(0, 5));
+    for (const id of ids.slice(0, 5)) expect((await b.getJob(q, id))?.state).toBe("active");
+    // "b" is waiting though "ab" (which ends in b) is leased; so is "héllo".
+    expect(await b.getJob(q, "b")).toMatchObject({ state: "waiting", attempt: 0 });
+    expect((await b.getJob(q, "héllo"))?.state).toBe("waiting");
+    expect(await b.cancel(q, "ab")).toBe(false);
+    expect(await b.cancel(q, "b")).toBe(true);
+    // Retried, then delivered again: attempt 2 while running, 1 delivery so far when waiting.
+    await b.settle(q, [
+      {
+        kind: "retry",
+        id: "a*x",
+        token: leased[0]!.token,
+        runAt: 0,
+        error: { name: "E", message: "m" },
+      },
+    ]);
+    expect(await b.getJob(q, "a*x")).toMatchObject({ state: "waiting", attempt: 1 });
+    const rest = await b.reserve(q, { max: 10, leaseMs: 10_000 });
+    expect(rest.map((d) => d.id)).toEqual(["héllo", "a*x"]);
+    const again = rest[1];
+    expect(again).toMatchObject({ id: "a*x", attempt: 2 });
+    expect(await b.getJob(q, "a*x")).toMatchObject({ state: "active", attempt: 2 });
+    // The old token is refused; the new one completes it, and it leaves no trace.
+    const settled = await b.settle(q, [
+      { kind: "complete", id: "a*x", token: leased[0]!.token, result: enc.encode("x") },
+      { kind: "complete", id: "a*x", token: again!.token, result: enc.encode("x") },
+    ]);
+    expect(settled.map((r) => r.ok)).toEqual([false, true]);
+    expect(await admin.hexists(`${b.keys.queue(q)}att`, "a*x")).toBe(0);
+  });
+});
+
 describe("settling in batches", () => {
   it("settles the jobs of several reserve calls in one call and answers in order", async () => {
     const b = pool.make();

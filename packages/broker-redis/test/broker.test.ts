@@ -238,8 +238,10 @@ describe("ordering and timing", () => {
     });
     expect(Array.from(d!.payload)).toEqual(Array.from(payload));
     expect(Object.getPrototypeOf(d!.payload)).toBe(Uint8Array.prototype);
-    // The lease is one string per leased job: nonce, attempt, then the ttl the settle needs.
-    expect(await admin.get(`${b.keys.queue(q)}l:full`)).toBe(`${d!.token.slice(0, 16)}|1|5000|`);
+    // The lease is the job's member of the active set: the token itself (nonce, a flag,
+    // the id; "!" as the job has a ttl of its own), scored by the lease deadline.
+    expect(d!.token).toBe(`${d!.token.slice(0, 16)}!full`);
+    expect(Number(await admin.zscore(`${b.keys.queue(q)}active`, d!.token))).toBe(d!.leaseDeadline);
   });
 });
 

@@ -5,7 +5,8 @@ export const CANCEL_LUA = `${COMMON_LUA}
 local id = ARGV[1]
 local h = job_header(id)
 if not h then return 0 end
-if redis.call('EXISTS', LP .. id) == 1 or redis.call('ZSCORE', P .. 'dead', id) then return 0 end
+if redis.call('ZSCORE', P .. 'dead', id) then return 0 end
+-- A running job is neither delayed nor waiting: the removals below find nothing.
 if redis.call('ZREM', P .. 'delayed', id) == 0 then
   local pri = h.p or '0'
   local lk = P .. 'w:' .. pri

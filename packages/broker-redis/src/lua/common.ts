@@ -4,17 +4,35 @@
  *
  * A job is one immutable string `j:<id>`: a JSON header, a newline, the payload bytes.
  * The header starts with its result ttl ("l") and idempotency key ("k") when it has them,
- * so Lua reads those with a prefix match. What changes while a job moves lives in
- * per-queue hashes keyed by job id (att, tok, ready, err), so the hot paths touch
- * many jobs with one HMGET/HSET/ZADD each instead of several commands per job. See the
- * README for the full layout.
+ * so Lua reads those with a prefix match. A leased job's lease is its member of the
+ * active sorted set: the lease token itself (see LEASES below). What else changes while a
+ * job moves lives in per-queue hashes keyed by job id (att, ready, err), so the hot paths
+ * touch many jobs with one MGET/ZADD/ZMSCORE each instead of several commands per job.
+ * See the README for the full layout.
  */
 export const COMMON_LUA = `
 local P = KEYS[1]
 local ATT, READY, ERR = P .. 'att', P .. 'ready', P .. 'err'
--- A leased job's lease: one string per job, so each lookup costs the same however many
--- jobs are leased (a hash of a few hundred fields is a listpack, scanned on every lookup).
-local LP = P .. 'l:'
+
+-- LEASES. A leased job is a member of the active sorted set, scored by its lease deadline,
+-- and the member is the lease token the worker holds: the reserve call's nonce (16 chars),
+-- a flag, then the job id. A settle or extend checks a token by looking its member up
+-- (ZMSCORE for a batch), so nothing per job is written, read or deleted besides that
+-- member. The flag tells the settle what it needs of the job's header: '.' result kept
+-- for the default ttl, no idempotency key; '~' no result kept, no idempotency key; '!'
+-- read the header. att holds a job's deliveries so far when it has been delivered before
+-- (absent: 0, or 1 while leased).
+local function lease_flag(body)
+  local c = string.byte(body, 3)
+  if c == 116 then return '.' end
+  if c == 108 and string.byte(body, 6) == 48 and string.byte(body, 7) == 44
+      and string.byte(body, 9) ~= 107 then return '~' end
+  return '!'
+end
+
+local function lease_id(member)
+  return string.sub(member, 18)
+end
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -36,16 +54,6 @@ local function del_all(keys)
   while i <= #keys do
     local j = math.min(i + 3999, #keys)
     redis.call('DEL', unpack(keys, i, j))
-    i = j + 1
-  end
-end
-
--- MSET of key, value pairs in slices.
-local function mset_all(kv)
-  local i = 1
-  while i <= #kv do
-    local j = math.min(i + 3999, #kv)
-    redis.call('MSET', unpack(kv, i, j))
     i = j + 1
   end
 end
@@ -94,20 +102,22 @@ local function meta_of(m, default_ttl)
   return tonumber(ttl) or default_ttl, ik
 end
 
--- While a job is leased its lease key l:<id> holds '<token>|<attempt>|<meta>': the settle
--- that checks the token learns the attempt, ttl and idempotency key in the same read, and
--- reserve writes all of a batch's with one MSET. att holds the attempt only while a job is
--- not leased (after a retry, requeue, expiry or dead-lettering).
-local function token_matches(stored, token)
-  if not stored or string.sub(stored, 1, #token + 1) ~= token .. '|' then return false end
-  local a, meta = string.match(stored, '^[^|]*|(%d+)|(.*)$')
-  return true, tonumber(a), meta
+-- The attempt of a leased job.
+local function leased_attempt(id)
+  return tonumber(redis.call('HGET', ATT, id) or '1')
 end
 
-local function lease_attempt(id)
-  local stored = redis.call('GET', LP .. id)
-  if not stored then return tonumber(redis.call('HGET', ATT, id) or '0') end
-  return tonumber(string.match(stored, '^[^|]*|(%d+)|'))
+-- True when the job holds a lease (any token): its member ends in its id. A scan of the
+-- active set, which is as large as the jobs running, for getJob only.
+local function is_leased(id)
+  local pattern = string.rep('?', 17) .. (string.gsub(id, '([%*%?%[%]\\\\])', '\\\\%1'))
+  local cursor = '0'
+  repeat
+    local r = redis.call('ZSCAN', P .. 'active', cursor, 'MATCH', pattern, 'COUNT', 1000)
+    cursor = r[1]
+    if #r[2] > 0 then return true end
+  until cursor == '0'
+  return false
 end
 
 local function job_meta(id)
@@ -139,17 +149,10 @@ local function release_idem(id, ik, ttl)
   if ttl > 0 then redis.call('PEXPIRE', key, ttl) else redis.call('DEL', key) end
 end
 
--- Forgets a job entirely (its result, if any, is kept elsewhere). lease_keys: the jobs'
--- lease keys when they are leased (deleted in the same DEL).
-local function forget(ids, lease_keys)
+-- Forgets a job entirely (its result, if any, is kept elsewhere).
+local function forget(ids)
   local keys = {}
   for i, id in ipairs(ids) do keys[i] = P .. 'j:' .. id end
-  if lease_keys then
-    local n = #keys
-    for i, k in ipairs(lease_keys) do keys[n + i] = k end
-  else
-    for i, id in ipairs(ids) do keys[#keys + 1] = LP .. id end
-  end
   del_all(keys)
   -- Most of these hashes are empty on a busy queue; skipping them saves turning every id
   -- into a Redis argument again.
@@ -162,7 +165,6 @@ end
 -- when it failed); the failed result is kept like any other.
 local function bury(id, err, now, default_ttl, index, attempt)
   redis.call('HSET', ATT, id, attempt)
-  redis.call('DEL', LP .. id)
   redis.call('HSET', ERR, id, err)
   redis.call('ZADD', P .. 'dead', now, id)
   local ttl = meta_of(job_meta(id), default_ttl)

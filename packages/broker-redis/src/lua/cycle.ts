@@ -3,20 +3,21 @@ import { COMMON_LUA } from "./common.ts";
 /**
  * Settle, then reserve, in one script: the busy worker's single round trip. `settle` is
  * this script with max = 0 and `reserve` is it with no settlements. Completions and
- * deliveries are handled a batch at a time (one MGET/MSET/ZADD/ZREM/DEL for all of them),
+ * deliveries are handled a batch at a time (one ZMSCORE/ZADD/ZREM/MGET/DEL for all of them),
  * and both travel packed (cmsgpack), so a batch is one argument and one bulk reply.
  *
- * ARGV: max, leaseMs, token nonce (fixed length, no '|'), maxDeliveries, default result
- *       ttl, announce always ('1') or only to listeners ('0'), packed completions ('' =
- *       none: groups of nonce, count k, 1 when k results follow, k ids, k results), count
- *       of other settlements, then 5 per other settlement: kind (r|d|q), id, nonce, error
- *       JSON, runAt ('' = absent).
+ * ARGV: max, leaseMs, token nonce (16 chars, no '|'), maxDeliveries, default result ttl,
+ *       announce always ('1') or only to listeners ('0'), packed completions ('' = none:
+ *       count k, 1 when k results follow, k pairs of id and lease token ('' for one that
+ *       cannot be a lease), then the k results), count of other settlements, then 5 per
+ *       other settlement: kind (r|d|q), id, lease token (or ''), error JSON, runAt ('' =
+ *       absent).
  * Returns {now, deadline, settle codes (completions first; 1 ok, 0 stale lease, -1 unknown
  *          job; or just their count when all are 1), packed deliveries (id, body each; ''
  *          when none), extras (index, attempt, readyAt or '' for each delivery whose
  *          attempt is not 1 or whose readyAt is not its createdAt), next wake-up time ('' =
- *          none)}. The lease of every delivery is the nonce: a token is checked against
- *          its own job, so the batch can share it.
+ *          none)}. A delivery's lease token is the nonce, its flag (see LEASES in
+ *          common.ts) and its id; the client builds it the same way from the body.
  */
 export const CYCLE_LUA = `${COMMON_LUA}
 local max = tonumber(ARGV[1])
@@ -39,74 +40,56 @@ local listening = always_announce or redis.call('PUBSUB', 'NUMSUB', P .. 'done')
 
 if ARGV[7] ~= '' then
   local C = cmsgpack.unpack(ARGV[7])
-  local cids, ckeys = {}, {}
-  local g = 1
-  while g <= #C do
-    local gn, k, with_results = C[g], C[g + 1], C[g + 2] == 1
-    local first = g + 3
-    local last = first + k - 1
-    -- The stored lease of a fresh job is '<nonce>|1|' ('<nonce>|1|0|' when it keeps no
-    -- result): two string compares settle the common case without parsing.
-    local fresh, fresh0 = gn .. '|1|', gn .. '|1|0|'
-    local s = first
-    while s <= last do
-      local e = math.min(s + 999, last)
-      local lkeys = {}
-      for j = s, e do lkeys[j - s + 1] = LP .. C[j] end
-      local toks = redis.call('MGET', unpack(lkeys))
-      for j = s, e do
-        local id = C[j]
-        local stored = toks[j - s + 1]
-        nc = nc + 1
-        local ok, ttl, ik = false, default_ttl, nil
-        if stored == fresh0 then
-          ok, ttl = true, 0
-        elseif stored == fresh then
-          ok = true
-        else
-          local good, _, meta = token_matches(stored, gn)
-          if good then
-            ok = true
-            ttl, ik = meta_of(meta, default_ttl)
-          end
-        end
-        if ok then
-          codes[nc] = 1
-          cids[#cids + 1] = id
-          ckeys[#ckeys + 1] = lkeys[j - s + 1]
-          if ttl > 0 then
-            local v = with_results and C[j + k] or ''
-            local kept = store_result(id, 'c', v, ttl, now, index)
-            if ik then release_idem(id, ik, kept and ttl or 0) end
-          elseif ik then
-            release_idem(id, ik, 0)
-          end
-          if listening then done[#done + 1] = id end
-        else
-          all_ok = false
-          if redis.call('EXISTS', JP .. id) == 1 then codes[nc] = 0 else codes[nc] = -1 end
-        end
-      end
-      s = e + 1
+  local k, with_results = C[1], C[2] == 1
+  local cids, members = {}, {}
+  local s = 1
+  while s <= k do
+    local e = math.min(s + 999, k)
+    local ms = {}
+    for i = s, e do
+      local t = C[2 + 2 * i]
+      ms[i - s + 1] = t ~= '' and t or '-'
     end
-    g = last + 1
-    if with_results then g = g + k end
+    local scores = redis.call('ZMSCORE', active, unpack(ms))
+    for i = s, e do
+      local id, tok = C[1 + 2 * i], C[2 + 2 * i]
+      nc = nc + 1
+      if scores[i - s + 1] then
+        codes[nc] = 1
+        cids[#cids + 1] = id
+        members[#members + 1] = tok
+        local f = string.byte(tok, 17)
+        local ttl, ik = default_ttl, nil
+        if f == 126 then ttl = 0 elseif f == 33 then ttl, ik = meta_of(job_meta(id), default_ttl) end
+        if ttl > 0 then
+          local v = with_results and C[2 + 2 * k + i] or ''
+          local kept = store_result(id, 'c', v, ttl, now, index)
+          if ik then release_idem(id, ik, kept and ttl or 0) end
+        elseif ik then
+          release_idem(id, ik, 0)
+        end
+        if listening then done[#done + 1] = id end
+      else
+        all_ok = false
+        if redis.call('EXISTS', JP .. id) == 1 then codes[nc] = 0 else codes[nc] = -1 end
+      end
+    end
+    s = e + 1
   end
   if #cids > 0 then
-    batch('ZREM', active, cids)
-    forget(cids, ckeys)
+    batch('ZREM', active, members)
+    forget(cids)
   end
 end
 
 local base_o = 9
 for i = 1, no do
   local b = base_o + (i - 1) * 5
-  local kind, id = ARGV[b], ARGV[b + 1]
-  local ok, a = token_matches(redis.call('GET', LP .. id), ARGV[b + 2])
-  if ok then
+  local kind, id, tok = ARGV[b], ARGV[b + 1], ARGV[b + 2]
+  if tok ~= '' and redis.call('ZSCORE', active, tok) then
     codes[nc + i] = 1
-    redis.call('ZREM', active, id)
-    redis.call('DEL', LP .. id)
+    local a = leased_attempt(id)
+    redis.call('ZREM', active, tok)
     if kind == 'd' then
       bury(id, ARGV[b + 3], now, default_ttl, index, a)
       done[#done + 1] = id
@@ -144,12 +127,12 @@ local deadline_s = string.format('%d', deadline)
 if max > 0 then
   -- Leases that ran out: any reserving worker recovers them, no daemon needed.
   local expired = redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)
-  for _, id in ipairs(expired) do
-    redis.call('ZREM', active, id)
+  for _, m in ipairs(expired) do
+    redis.call('ZREM', active, m)
+    local id = lease_id(m)
     local h = job_header(id)
     if h then
-      local a = lease_attempt(id)
-      redis.call('DEL', LP .. id)
+      local a = leased_attempt(id)
       -- One lost lease is forgiven beyond maxAttempts (a worker killed by a deploy is not
       -- the job's fault); without maxAttempts the broker-wide cap applies.
       if a >= (h.m and (h.m + 1) or max_deliveries) then
@@ -188,8 +171,8 @@ if max > 0 then
 
   local got = 0
   local pri = P .. 'pri'
-  -- Stored leases of fresh jobs, built once: most jobs need no string work of their own.
-  local fresh, fresh0 = nonce .. '|1|', nonce .. '|1|0|'
+  -- Lease token prefixes, built once: a job's member is one of them and its id.
+  local plain, no_result, look = nonce .. '.', nonce .. '~', nonce .. '!'
   local byte = string.byte
   while got < max do
     local lv = redis.call('ZRANGE', pri, 0, 0)[1]
@@ -204,36 +187,33 @@ if max > 0 then
       local bodies = redis.call('MGET', unpack(keys))
       -- Fresh jobs have no att entry; skip the read when no job in the queue has one.
       local atts = {}
-      local had_att = redis.call('EXISTS', ATT) == 1
-      if had_att then atts = redis.call('HMGET', ATT, unpack(ids)) end
+      if redis.call('EXISTS', ATT) == 1 then atts = redis.call('HMGET', ATT, unpack(ids)) end
       local readies = {}
       if redis.call('EXISTS', READY) == 1 then readies = redis.call('HMGET', READY, unpack(ids)) end
-      local lease_kv, lease_set, leased = {}, {}, {}
+      local lease_set, att_set, leased = {}, {}, {}
       local n = 0
       for k, id in ipairs(ids) do
         local body = bodies[k]
         if body then
           local prev = atts[k]
-          local t
-          if prev then
-            t = nonce .. '|' .. (tonumber(prev) + 1) .. '|' .. meta_from_body(body)
-          else
-            -- A header starting {"t" sets neither ttl nor idempotency key; {"l":0,"t" (or
-            -- any key but k after it) keeps no result.
-            local c = byte(body, 3)
-            if c == 116 then t = fresh
-            elseif c == 108 and byte(body, 6) == 48 and byte(body, 7) == 44 and byte(body, 9) ~= 107 then t = fresh0
-            else t = fresh .. meta_from_body(body) end
-          end
+          -- The flag as lease_flag() reads it, inlined: most jobs take the first branch.
+          local c = byte(body, 3)
+          local p
+          if c == 116 then p = plain
+          elseif c == 108 and byte(body, 6) == 48 and byte(body, 7) == 44 and byte(body, 9) ~= 107 then p = no_result
+          else p = look end
           n = n + 1
-          lease_kv[2 * n - 1] = LP .. id
-          lease_kv[2 * n] = t
           lease_set[2 * n - 1] = deadline_s
-          lease_set[2 * n] = id
+          lease_set[2 * n] = p .. id
           leased[n] = id
           out[2 * got + 1] = id
           out[2 * got + 2] = body
           got = got + 1
+          if prev then
+            local a = tonumber(prev) + 1
+            att_set[#att_set + 1] = id
+            att_set[#att_set + 1] = a
+          end
           if prev or readies[k] then
             local e = #extras
             extras[e + 1] = got
@@ -243,8 +223,7 @@ if max > 0 then
         end
       end
       if n > 0 then
-        if had_att then batch('HDEL', ATT, leased) end
-        mset_all(lease_kv)
+        if #att_set > 0 then batch('HSET', ATT, att_set) end
         batch('ZADD', active, lease_set)
         if #readies > 0 then batch('HDEL', READY, leased) end
       end

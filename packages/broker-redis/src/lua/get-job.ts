@@ -9,15 +9,20 @@ local id = ARGV[1]
 local body = redis.call('GET', P .. 'j:' .. id)
 if body then
   local state, run_at = 'w', redis.call('HGET', READY, id) or ''
-  if redis.call('EXISTS', LP .. id) == 1 then
-    state = 'a'
-  elseif redis.call('ZSCORE', P .. 'dead', id) then
+  local attempt = tonumber(redis.call('HGET', ATT, id) or '0')
+  if redis.call('ZSCORE', P .. 'dead', id) then
     state = 'x'
   else
     local at = redis.call('ZSCORE', P .. 'delayed', id)
-    if at then state = 'd'; run_at = at end
+    if at then
+      state = 'd'
+      run_at = at
+    elseif is_leased(id) then
+      state = 'a'
+      attempt = math.max(attempt, 1)
+    end
   end
-  return {'j', body, state, lease_attempt(id), run_at}
+  return {'j', body, state, attempt, run_at}
 end
 local r = redis.call('GET', P .. 'r:' .. id)
 if r then return {'r', r} end
