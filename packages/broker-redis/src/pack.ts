@@ -18,12 +18,13 @@ export class Packer {
 
   str(s: string): void {
     const n = s.length;
-    if (n < 32) {
-      // A short ASCII string (the usual id or nonce) is copied by hand: cheaper than a
-      // native call for a few bytes.
-      this.#ensure(n + 1);
+    if (n < 64) {
+      // A short ASCII string (the usual id, token or nonce) is copied by hand: cheaper
+      // than a native call for a few bytes.
+      const head = n < 32 ? 1 : 2;
+      this.#ensure(n + head);
       const buf = this.#buf;
-      const at = this.#pos + 1;
+      const at = this.#pos + head;
       let i = 0;
       for (; i < n; i++) {
         const c = s.charCodeAt(i);
@@ -31,7 +32,11 @@ export class Packer {
         buf[at + i] = c;
       }
       if (i === n) {
-        buf[this.#pos] = 0xa0 | n;
+        if (head === 1) buf[this.#pos] = 0xa0 | n;
+        else {
+          buf[this.#pos] = 0xd9;
+          buf[this.#pos + 1] = n;
+        }
         this.#pos = at + n;
         this.#count++;
         return;
