@@ -119,12 +119,13 @@ export function jobHeader(body: Buffer): Header {
 
 /**
  * Settlements as the cycle script reads them. Completions go in one packed argument (see
- * pack.ts): their count k, whether result bytes follow (1/0), k pairs of id and lease
- * token, then k results when they do. Results of jobs that keep none (resultTtlMs 0: see
- * `keepsNoResult`) are not sent. The rest go as plain arguments, 5 each: kind (r|d|q),
- * id, token, error JSON, runAt ('' = absent). A token that cannot be this job's lease
- * (another id's, or not one of ours) goes as '', and is refused. `order` gives the
- * settlements' indexes in the order the script answers (completions first).
+ * pack.ts): their count k, whether result bytes follow (1/0), k lease tokens, then k
+ * results when they do. A token that cannot be this job's lease (another id's, or not one
+ * of ours) goes as a NUL byte and the id, and is refused. Results of jobs that keep none
+ * (resultTtlMs 0: see `keepsNoResult`) are not sent. The rest go as plain arguments, 5
+ * each: kind (r|d|q), id, token ('' for one that cannot be a lease), error JSON, runAt
+ * ('' = absent). `order` gives the settlements' indexes in the order the script answers
+ * (completions first).
  */
 export function packSettlements(settlements: Settlement[]): {
   completions: Buffer | "";
@@ -139,7 +140,7 @@ export function packSettlements(settlements: Settlement[]): {
     const s = settlements[i]!;
     if (s.kind !== "complete") continue;
     order.push(i);
-    bytes += 2 * s.id.length + NONCE_LENGTH + 8 + s.result.byteLength;
+    bytes += s.token.length + 4 + s.result.byteLength;
     if (!withResults && s.result.byteLength > 0 && !keepsNoResult(s.token)) withResults = true;
   }
   const k = order.length;
@@ -150,8 +151,7 @@ export function packSettlements(settlements: Settlement[]): {
     p.int(withResults ? 1 : 0);
     for (let j = 0; j < k; j++) {
       const s = settlements[order[j]!]!;
-      p.str(s.id);
-      p.str(leaseOf(s.id, s.token));
+      p.str(isLeaseOf(s.id, s.token) ? s.token : `\0${s.id}`);
     }
     if (withResults) {
       for (let j = 0; j < k; j++) {
@@ -178,7 +178,7 @@ export function packSettlements(settlements: Settlement[]): {
     others.push(
       s.kind === "retry" ? "r" : s.kind === "dead" ? "d" : "q",
       s.id,
-      leaseOf(s.id, s.token),
+      isLeaseOf(s.id, s.token) ? s.token : "",
       data,
       runAt,
     );
@@ -190,9 +190,10 @@ export function packSettlements(settlements: Settlement[]): {
 /**
  * A lease token is the reserve call's nonce (16 characters), one flag character, then the
  * job id; Redis keeps it as the job's member of the active set, so a settle or extend
- * checks it with one lookup. The flag says what a settle needs of the job: "." its result
- * is kept for the default ttl, "~" it keeps no result (resultTtlMs 0: the settle sends no
- * result bytes), "!" Redis reads the job's header (a ttl of its own or an idempotency key).
+ * checks it with one lookup, and hands it out with the job, so the id is read from it.
+ * The flag says what a settle needs of the job: "." its result is kept for the default
+ * ttl, "~" it keeps no result (resultTtlMs 0: the settle sends no result bytes), "!" Redis
+ * reads the job's header (a ttl of its own or an idempotency key).
  */
 export const NONCE_LENGTH = 16;
 const NO_RESULT = 126; // "~"
@@ -201,21 +202,13 @@ export function keepsNoResult(token: string): boolean {
   return token.length > NONCE_LENGTH && token.charCodeAt(NONCE_LENGTH) === NO_RESULT;
 }
 
-/** The token if it can be this job's lease (ends in its id, after a nonce and a flag), else "". */
-export function leaseOf(id: string, token: string): string {
-  return token.length === id.length + NONCE_LENGTH + 1 && token.endsWith(id) ? token : "";
-}
-
-/** The flag of a job's lease token, read from its stored string exactly as Lua reads it. */
-function flagOf(b: Uint8Array, start: number, end: number): string {
-  if (b[start + 2] === 116) return "."; // {"t…: neither ttl nor idempotency key
-  const noK = end - start < 9 || b[start + 8] !== 107;
-  if (b[start + 2] === 108 && b[start + 5] === 48 && b[start + 6] === 44 && noK) return "~"; // {"l":0,
-  return "!";
+/** True when the token can be this job's lease: a nonce and a flag, then its id. */
+export function isLeaseOf(id: string, token: string): boolean {
+  return token.length === id.length + NONCE_LENGTH + 1 && token.endsWith(id);
 }
 
 /**
- * Deliveries as the cycle script returns them: one packed array of (id, body) pairs, plus
+ * Deliveries as the cycle script returns them: one packed array of (lease token, body) pairs, plus
  * (index, attempt, readyAt) triples for the few whose attempt is not 1 or whose readyAt
  * is not createdAt.
  */
@@ -224,12 +217,10 @@ export function decodeDeliveries(
   packed: Buffer,
   extras: Reply[],
   deadline: number,
-  nonce: string,
 ): Delivery[] {
   const r = packedRanges(packed);
   const n = r.length >>> 2;
   const out: Delivery[] = new Array(n);
-  let prefix = "";
   // Payloads are plain Uint8Array views (not Buffers) of the one reply.
   const bytes = new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
   // The jobs of one enqueue batch share their header bytes: parse them once.
@@ -240,7 +231,8 @@ export function decodeDeliveries(
     const k = j << 2;
     const bodyStart = r[k + 2]!;
     const bodyEnd = r[k + 3]!;
-    const id = packed.toString("utf8", r[k]!, r[k + 1]!);
+    const token = packed.toString("utf8", r[k]!, r[k + 1]!);
+    const id = token.slice(NONCE_LENGTH + 1);
     // Same header as the job before (a newline where its header ended, same bytes before
     // it)? Then no search and no parse.
     let nl = bodyStart + headEnd - headStart;
@@ -255,8 +247,6 @@ export function decodeDeliveries(
       h = JSON.parse(packed.toString("utf8", bodyStart, nl)) as Header;
       headStart = bodyStart;
       headEnd = nl;
-      // (Its bytes are all in the header, which is always longer than 9: t and c are in it.)
-      prefix = nonce + flagOf(bytes, bodyStart, bodyEnd);
     }
     const d: Delivery = {
       id,
@@ -267,7 +257,7 @@ export function decodeDeliveries(
       attempt: 1,
       createdAt: h.c,
       readyAt: h.c,
-      token: prefix + id,
+      token,
       leaseDeadline: deadline,
     };
     if (h.m !== undefined) d.maxAttempts = h.m;

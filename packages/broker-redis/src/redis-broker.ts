@@ -24,8 +24,8 @@ import {
   decodeDead,
   decodeDeliveries,
   decodeResult,
+  isLeaseOf,
   jobHeader,
-  leaseOf,
   NONCE_LENGTH,
   num,
   packJobs,
@@ -234,7 +234,8 @@ export class RedisBroker implements Broker {
     const out: boolean[] = [];
     for (let i = 0; i < leases.length; i += SETTLE_CHUNK) {
       const args: Arg[] = [Math.max(1, Math.floor(leaseMs))];
-      for (const l of leases.slice(i, i + SETTLE_CHUNK)) args.push(leaseOf(l.id, l.token));
+      for (const l of leases.slice(i, i + SETTLE_CHUNK))
+        args.push(isLeaseOf(l.id, l.token) ? l.token : "");
       const reply = (await this.#retry("extend", () =>
         this.#run("platoonExtend", this.keys.queue(queue), args),
       )) as [number, number[]];
@@ -602,8 +603,7 @@ export class RedisBroker implements Broker {
     const w = str(wake);
     return {
       settled,
-      deliveries:
-        packed.length > 0 ? decodeDeliveries(queue, packed, extras, num(deadline), nonce) : [],
+      deliveries: packed.length > 0 ? decodeDeliveries(queue, packed, extras, num(deadline)) : [],
       nextWake: w === "" ? undefined : Number(w),
       redisNow: num(redisNow),
     };

@@ -18,18 +18,10 @@ local ATT, READY, ERR = P .. 'att', P .. 'ready', P .. 'err'
 -- and the member is the lease token the worker holds: the reserve call's nonce (16 chars),
 -- a flag, then the job id. A settle or extend checks a token by looking its member up
 -- (ZMSCORE for a batch), so nothing per job is written, read or deleted besides that
--- member. The flag tells the settle what it needs of the job's header: '.' result kept
--- for the default ttl, no idempotency key; '~' no result kept, no idempotency key; '!'
--- read the header. att holds a job's deliveries so far when it has been delivered before
--- (absent: 0, or 1 while leased).
-local function lease_flag(body)
-  local c = string.byte(body, 3)
-  if c == 116 then return '.' end
-  if c == 108 and string.byte(body, 6) == 48 and string.byte(body, 7) == 44
-      and string.byte(body, 9) ~= 107 then return '~' end
-  return '!'
-end
-
+-- member. The flag, set by reserve from the job's header, tells the settle what it needs:
+-- '.' result kept for the default ttl, no idempotency key; '~' no result kept, no
+-- idempotency key; '!' read the header. att holds a job's deliveries so far when it has
+-- been delivered before (absent: 0, or 1 while leased).
 local function lease_id(member)
   return string.sub(member, 18)
 end

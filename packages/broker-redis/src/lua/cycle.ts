@@ -8,16 +8,16 @@ import { COMMON_LUA } from "./common.ts";
  *
  * ARGV: max, leaseMs, token nonce (16 chars, no '|'), maxDeliveries, default result ttl,
  *       announce always ('1') or only to listeners ('0'), packed completions ('' = none:
- *       count k, 1 when k results follow, k pairs of id and lease token ('' for one that
- *       cannot be a lease), then the k results), count of other settlements, then 5 per
- *       other settlement: kind (r|d|q), id, lease token (or ''), error JSON, runAt ('' =
- *       absent).
+ *       count k, 1 when k results follow, k lease tokens (a token that cannot be a lease
+ *       goes as a NUL byte and the job id), then the k results), count of other
+ *       settlements, then 5 per other settlement: kind (r|d|q), id, lease token (or ''),
+ *       error JSON, runAt ('' = absent).
  * Returns {now, deadline, settle codes (completions first; 1 ok, 0 stale lease, -1 unknown
- *          job; or just their count when all are 1), packed deliveries (id, body each; ''
- *          when none), extras (index, attempt, readyAt or '' for each delivery whose
- *          attempt is not 1 or whose readyAt is not its createdAt), next wake-up time ('' =
- *          none)}. A delivery's lease token is the nonce, its flag (see LEASES in
- *          common.ts) and its id; the client builds it the same way from the body.
+ *          job; or just their count when all are 1), packed deliveries (lease token, body
+ *          each; '' when none), extras (index, attempt, readyAt or '' for each delivery
+ *          whose attempt is not 1 or whose readyAt is not its createdAt), next wake-up
+ *          time ('' = none)}. A lease token is the nonce, a flag (see LEASES in
+ *          common.ts) and the job id: the client reads the id from it.
  */
 export const CYCLE_LUA = `${COMMON_LUA}
 local max = tonumber(ARGV[1])
@@ -45,14 +45,12 @@ if ARGV[7] ~= '' then
   local s = 1
   while s <= k do
     local e = math.min(s + 999, k)
-    local ms = {}
+    local scores = redis.call('ZMSCORE', active, unpack(C, 2 + s, 2 + e))
     for i = s, e do
-      local t = C[2 + 2 * i]
-      ms[i - s + 1] = t ~= '' and t or '-'
-    end
-    local scores = redis.call('ZMSCORE', active, unpack(ms))
-    for i = s, e do
-      local id, tok = C[1 + 2 * i], C[2 + 2 * i]
+      -- A lease token, or a NUL and the id of a settlement whose token cannot be a lease.
+      local tok = C[2 + i]
+      local id
+      if string.byte(tok, 1) == 0 then id = string.sub(tok, 2) else id = lease_id(tok) end
       nc = nc + 1
       if scores[i - s + 1] then
         codes[nc] = 1
@@ -62,7 +60,7 @@ if ARGV[7] ~= '' then
         local ttl, ik = default_ttl, nil
         if f == 126 then ttl = 0 elseif f == 33 then ttl, ik = meta_of(job_meta(id), default_ttl) end
         if ttl > 0 then
-          local v = with_results and C[2 + 2 * k + i] or ''
+          local v = with_results and C[2 + k + i] or ''
           local kept = store_result(id, 'c', v, ttl, now, index)
           if ik then release_idem(id, ik, kept and ttl or 0) end
         elseif ik then
@@ -196,7 +194,8 @@ if max > 0 then
         local body = bodies[k]
         if body then
           local prev = atts[k]
-          -- The flag as lease_flag() reads it, inlined: most jobs take the first branch.
+          -- The lease flag from the header's first bytes: {"t (neither ttl nor idempotency
+          -- key), {"l":0, and no k next (keeps no result), or anything else.
           local c = byte(body, 3)
           local p
           if c == 116 then p = plain
@@ -206,7 +205,7 @@ if max > 0 then
           lease_set[2 * n - 1] = deadline_s
           lease_set[2 * n] = p .. id
           leased[n] = id
-          out[2 * got + 1] = id
+          out[2 * got + 1] = lease_set[2 * n]
           out[2 * got + 2] = body
           got = got + 1
           if prev then
