@@ -30,7 +30,8 @@ export function reportRatios(scenario: string, results: Measurement[], ours = "p
   const peers = results.filter((r) => !r.system.startsWith(ours));
   for (const a of mine) {
     for (const b of peers) {
-      if (b.ops_per_s <= 0) continue;
+      // Like with like only: scenarios that measure several things tag each with a metric.
+      if (b.ops_per_s <= 0 || a.metric !== b.metric) continue;
       console.log(
         JSON.stringify({
           scenario,
