@@ -16,7 +16,7 @@ import { newId } from "../util/ids.ts";
 import { MinHeap } from "../util/min-heap.ts";
 import { monotonicNow } from "../util/time.ts";
 import { decide, maxAttemptsOf } from "../worker/decide.ts";
-import { callHook, type JobView, type WorkerHooks } from "../worker/hooks.ts";
+import { callHook, callStopHook, type JobView, type WorkerHooks } from "../worker/hooks.ts";
 import { MetricsRecorder, type WorkerMetrics } from "../worker/metrics.ts";
 import { closedFailure, type PoolEngine, type PoolJobOptions, QUEUE } from "./engine.ts";
 import { LaneContext, type LaneHost } from "./lane-context.ts";
@@ -425,11 +425,7 @@ export class DirectLane implements PoolEngine, LaneHost {
     while (this.#delayed.size > 0) left.push(this.#delayed.pop()!);
     for (const job of left) this.#deliver(job, closedFailure());
     this.#state = "stopped";
-    try {
-      await this.#hooks.onStop?.();
-    } catch (error) {
-      this.#log.error(`[platoon ${this.id}] hook onStop failed:`, error);
-    }
+    await callStopHook(this.#hooks, this.#log, this.id);
   }
 
   #whenIdle(timeoutMs: number): Promise<void> {

@@ -47,3 +47,12 @@ export function callHook<K extends keyof WorkerHooks>(
     fail(error);
   }
 }
+
+/** Awaits onStop if it is set; a failure is logged. */
+export async function callStopHook(hooks: WorkerHooks, log: Log, who: string): Promise<void> {
+  try {
+    await hooks.onStop?.();
+  } catch (error) {
+    log.error(`[platoon ${who}] hook onStop failed:`, error);
+  }
+}

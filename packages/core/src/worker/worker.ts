@@ -15,7 +15,7 @@ import { Deque } from "../util/deque.ts";
 import { newId } from "../util/ids.ts";
 import { monotonicNow } from "../util/time.ts";
 import { decide, maxAttemptsOf } from "./decide.ts";
-import { type JobView, view, type WorkerHooks } from "./hooks.ts";
+import { callHook, callStopHook, type JobView, view, type WorkerHooks } from "./hooks.ts";
 import { MetricsRecorder, type WorkerMetrics } from "./metrics.ts";
 import { SettleBuffer } from "./settle-buffer.ts";
 
@@ -582,7 +582,7 @@ export class Worker {
     await this.#settles.drain(Date.now() + 10_000);
     await this.executor.close({ graceful: true });
     this.#state = "stopped";
-    await this.#hookAsync("onStop");
+    await callStopHook(this.#hooks, this.#log, this.id);
     this.#resolveStopped();
   }
 
@@ -626,23 +626,7 @@ export class Worker {
     name: K,
     ...args: Parameters<NonNullable<WorkerHooks[K]>>
   ): void {
-    const fn = this.#hooks[name] as ((...a: unknown[]) => unknown) | undefined;
-    if (!fn) return;
-    try {
-      const r = fn.apply(this.#hooks, args);
-      if (r instanceof Promise)
-        r.catch((error) => this.#log.error(`[platoon ${this.id}] hook ${name} failed:`, error));
-    } catch (error) {
-      this.#log.error(`[platoon ${this.id}] hook ${name} failed:`, error);
-    }
-  }
-
-  async #hookAsync(name: "onStop"): Promise<void> {
-    try {
-      await this.#hooks[name]?.();
-    } catch (error) {
-      this.#log.error(`[platoon ${this.id}] hook ${name} failed:`, error);
-    }
+    callHook(this.#hooks, this.#log, this.id, name, ...args);
   }
 }
 
