@@ -358,25 +358,15 @@ export class DirectLane implements PoolEngine, LaneHost {
   }
 
   metrics(): WorkerMetrics {
-    const m = this.#metrics;
-    return {
+    return this.#metrics.snapshot({
       workerId: this.id,
       queue: QUEUE,
       state: this.#state,
       concurrency: this.#concurrency,
       inFlight: this.#running,
       prefetched: this.#waiting.size + this.#delayed.size,
-      completed: m.completed,
-      failed: m.failed,
-      retried: m.retried,
-      requeued: m.requeued,
-      timedOut: m.timedOut,
-      deadLettered: m.deadLettered,
-      staleSettles: 0,
-      duration: m.duration.snapshot(),
-      queueLag: m.queueLag.snapshot(),
       executor: this.#executorStats(),
-    };
+    });
   }
 
   #executorStats(): ExecutorStats {

@@ -23,6 +23,12 @@ export interface WorkerMetrics {
   executor: ExecutorStats;
 }
 
+/** What only the runtime knows at the moment of a snapshot. */
+export type LiveState = Pick<
+  WorkerMetrics,
+  "workerId" | "queue" | "state" | "concurrency" | "inFlight" | "prefetched" | "executor"
+>;
+
 export class MetricsRecorder {
   completed = 0;
   failed = 0;
@@ -33,4 +39,19 @@ export class MetricsRecorder {
   staleSettles = 0;
   readonly duration = new DurationRecorder();
   readonly queueLag = new DurationRecorder();
+
+  snapshot(live: LiveState): WorkerMetrics {
+    return {
+      ...live,
+      completed: this.completed,
+      failed: this.failed,
+      retried: this.retried,
+      requeued: this.requeued,
+      timedOut: this.timedOut,
+      deadLettered: this.deadLettered,
+      staleSettles: this.staleSettles,
+      duration: this.duration.snapshot(),
+      queueLag: this.queueLag.snapshot(),
+    };
+  }
 }

@@ -209,25 +209,15 @@ export class Worker {
   }
 
   metrics(): WorkerMetrics {
-    const m = this.#metrics;
-    return {
+    return this.#metrics.snapshot({
       workerId: this.id,
       queue: this.queue,
       state: this.#state,
       concurrency: this.#concurrency,
       inFlight: this.#running.size,
       prefetched: this.#buffer.size,
-      completed: m.completed,
-      failed: m.failed,
-      retried: m.retried,
-      requeued: m.requeued,
-      timedOut: m.timedOut,
-      deadLettered: m.deadLettered,
-      staleSettles: m.staleSettles,
-      duration: m.duration.snapshot(),
-      queueLag: m.queueLag.snapshot(),
       executor: this.executor.stats(),
-    };
+    });
   }
 
   /**
