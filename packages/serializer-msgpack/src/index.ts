@@ -5,6 +5,7 @@ export {
   MSGPACK_ID,
   type MsgpackSerializerOptions,
   msgpackSerializer,
+  WIRE_OPTIONS as MSGPACK_WIRE_OPTIONS,
 } from "./msgpack-serializer.ts";
 
 /** Found by @platoon/core's registry when config names the serializer "msgpack". */

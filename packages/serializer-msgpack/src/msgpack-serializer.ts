@@ -22,7 +22,7 @@ export type MsgpackSerializerOptions = Record<string, never>;
  * - copyBuffers: decoded Uint8Arrays own their memory, so a task that mutates its input
  *   cannot corrupt the stored payload a retry will decode again.
  */
-const WIRE_OPTIONS: Options = {
+export const WIRE_OPTIONS: Readonly<Options> = {
   useRecords: true,
   mapsAsObjects: false,
   bundleStrings: false,

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { isDeepStrictEqual } from "node:util";
 import { AdapterRegistry, type Codec, CodecError, createCodec } from "@platoon/core";
+import { MSGPACK_WIRE_OPTIONS } from "@platoon/serializer-msgpack";
 import { gunzipSync, gzipSync } from "fflate";
 import { type Options, Packr, Unpackr } from "msgpackr";
 import { type Measurement, percentiles, report, rssMb } from "../measure.ts";
@@ -34,19 +35,8 @@ import type { Scenario } from "../scenario.ts";
 const THRESHOLD = 1024;
 const LEVEL = 6;
 
-/** Platoon's msgpack wire options (packages/serializer-msgpack), for the raw baseline. */
-const MSGPACK_OPTIONS: Options = {
-  useRecords: true,
-  mapsAsObjects: false,
-  bundleStrings: false,
-  useBigIntExtension: true,
-  copyBuffers: true,
-  moreTypes: true,
-  structuredClone: false,
-  writeFunction: () => {
-    throw new Error("function");
-  },
-};
+/** Platoon's msgpack wire options, so the raw baseline packs exactly what Platoon packs. */
+const MSGPACK_OPTIONS: Options = { ...MSGPACK_WIRE_OPTIONS };
 
 interface Payload {
   name: string;
