@@ -69,7 +69,7 @@ export * from "./scheduler/index.ts";
 export { isTaskActionSignal, TaskActionSignal } from "./task/actions.ts";
 export { backoffDelay } from "./task/backoff.ts";
 export type { TaskContext } from "./task/context.ts";
-export { runTask } from "./task/run-task.ts";
+export { type OutcomeCallback, runTask, startTask } from "./task/run-task.ts";
 export {
   type Backoff,
   isTask,

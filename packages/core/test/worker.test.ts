@@ -2,11 +2,14 @@ import { describe, expect, it } from "vitest";
 import {
   createClient,
   createWorker,
+  type Delivery,
   type ErrorInfo,
   InlineExecutor,
   type JobView,
   MemoryBroker,
   RemoteError,
+  type ReserveOptions,
+  type Settlement,
   task,
 } from "../src/index.ts";
 import { setup } from "./helpers.ts";
@@ -242,6 +245,35 @@ describe("worker", () => {
     worker.resume();
     expect(await job.result({ timeoutMs: 5_000 })).toBe(1);
     await stop();
+  });
+
+  it("encodes no result for a delivery its broker marks discardResult", async () => {
+    // A broker that keeps no result for jobs named "drop*" says so on their deliveries.
+    const sent = new Map<string, number>();
+    class Marking extends MemoryBroker {
+      override async reserve(queue: string, options: ReserveOptions): Promise<Delivery[]> {
+        const ds = await super.reserve(queue, options);
+        for (const d of ds) if (d.id.startsWith("drop")) d.discardResult = true;
+        return ds;
+      }
+      override async settle(queue: string, settlements: Settlement[]) {
+        for (const s of settlements) if (s.kind === "complete") sent.set(s.id, s.result.length);
+        return super.settle(queue, settlements);
+      }
+    }
+    const broker = new Marking();
+    const queue = "discard";
+    const tasks = { echo: task("echo", async (x: string) => x) };
+    const client = await createClient({ broker, queue });
+    await client.enqueue("echo", "kept", { id: "keep-1" });
+    await client.enqueue("echo", "dropped", { id: "drop-1" });
+    const worker = await createWorker({ broker, queue, tasks, waitMs: 20 });
+    await until(() => sent.size === 2, "both settles");
+    expect(sent.get("keep-1")).toBeGreaterThan(0);
+    expect(sent.get("drop-1")).toBe(0);
+    expect(worker.metrics().completed).toBe(2);
+    await worker.stop();
+    await broker.close();
   });
 
   it("refuses bad options with clear errors", async () => {

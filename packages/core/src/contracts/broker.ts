@@ -61,6 +61,11 @@ export interface Delivery {
   timeoutMs?: number;
   traceId?: string;
   resultTtlMs?: number;
+  /**
+   * Set by a broker that will neither keep nor pass on this job's result (resultTtlMs 0
+   * there): the worker then lets the executor skip encoding it.
+   */
+  discardResult?: boolean;
   createdAt: number;
   /** When the job became ready (runAt or enqueue time), to measure queue lag. */
   readyAt: number;

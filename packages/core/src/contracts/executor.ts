@@ -47,6 +47,11 @@ export interface ExecuteRequest {
    * job's trace id in options.traceId so the follow-ups carry it.
    */
   enqueue?: (task: string, payload: Uint8Array, options?: ChildJobOptions) => Promise<string>;
+  /**
+   * Nobody reads this job's result (its broker keeps none): an executor may skip encoding
+   * it and report an empty result.
+   */
+  discardResult?: boolean;
 }
 
 export interface ChildJobOptions {
@@ -117,6 +122,15 @@ export interface Executor {
    * saves a promise per job on the hottest path; callers must accept both.
    */
   execute(request: ExecuteRequest): ExecuteOutcome | Promise<ExecuteOutcome>;
+  /**
+   * Optional, the same as execute() with a callback instead of a promise: returns the
+   * outcome when it is known at once, otherwise undefined, and then calls `done` exactly
+   * once, later (never before it returns). Workers prefer it: no promise per job.
+   */
+  run?(
+    request: ExecuteRequest,
+    done: (outcome: ExecuteOutcome) => void,
+  ): ExecuteOutcome | undefined;
   stats(): ExecutorStats;
   /** graceful: let running tasks finish; otherwise end them with an Aborted fault. */
   close(options?: { graceful?: boolean }): Promise<void>;

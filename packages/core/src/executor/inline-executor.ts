@@ -9,7 +9,7 @@ import type {
   TaskManifest,
 } from "../contracts/executor.ts";
 import { PlatoonError } from "../errors.ts";
-import { runTask } from "../task/run-task.ts";
+import { type OutcomeCallback, startTask } from "../task/run-task.ts";
 import type { TaskDefinition } from "../task/task.ts";
 import { loadTasks, manifestOf } from "../task/tasks-module.ts";
 import { DurationRecorder } from "../util/duration-stats.ts";
@@ -36,8 +36,8 @@ export class InlineExecutor implements Executor {
   #running = 0;
   readonly #times = new DurationRecorder();
   readonly #counts = { tasks: 0, failures: 0, timeouts: 0 };
-  readonly #guards = new Map<AbortController, (outcome: ExecuteOutcome) => void>();
-  readonly #plain = new Set<(outcome: ExecuteOutcome) => void>();
+  readonly #guards = new Map<AbortController, OutcomeCallback>();
+  readonly #plain = new Set<OutcomeCallback>();
 
   constructor(options: InlineExecutorOptions = {}) {
     this.capacity = options.capacity ?? 16;
@@ -50,41 +50,48 @@ export class InlineExecutor implements Executor {
   }
 
   execute(request: ExecuteRequest): ExecuteOutcome | Promise<ExecuteOutcome> {
+    if (!this.#tasks) return Promise.reject(notStarted());
+    let resolve!: OutcomeCallback;
+    const now = this.run(request, (o) => resolve(o));
+    if (now !== undefined) return now;
+    return new Promise<ExecuteOutcome>((r) => {
+      resolve = r;
+    });
+  }
+
+  run(request: ExecuteRequest, done: OutcomeCallback): ExecuteOutcome | undefined {
     const tasks = this.#tasks;
     const codec = this.#codec;
-    if (!tasks || !codec) {
-      return Promise.reject(
-        new PlatoonError("EXECUTOR", "InlineExecutor.execute() before start()"),
-      );
-    }
+    if (!tasks || !codec) throw notStarted();
     if (this.#closed) return fault("Aborted", "executor is closed");
     if (request.signal?.aborted) return fault("Aborted", "cancelled before it started");
     const started = monotonicNow();
     this.#running++;
-    // The common case (no deadline, no signal) avoids timers and controllers entirely, and
-    // a synchronous task's outcome is returned as is, without a promise.
-    if (request.deadline === undefined && !request.signal) {
-      let out: ExecuteOutcome | Promise<ExecuteOutcome>;
-      try {
-        out = runTask(tasks, codec, request, undefined, request.enqueue);
-      } catch (error) {
-        out = fault("WorkerCrashed", (error as Error)?.message ?? String(error));
-      }
-      if (!(out instanceof Promise)) return this.#finish(out, started);
-      // Tracked so a non-graceful close can end it with an Aborted fault.
-      return new Promise<ExecuteOutcome>((resolve) => {
-        let done = false;
-        const settle = (o: ExecuteOutcome) => {
-          if (done) return;
-          done = true;
-          this.#plain.delete(settle);
-          resolve(this.#finish(o, started));
-        };
-        this.#plain.add(settle);
-        out.then(settle, (e) => settle(fault("WorkerCrashed", String(e))));
-      });
+    if (request.deadline !== undefined || request.signal) {
+      return this.#guarded(tasks, codec, request, started, done);
     }
-    return this.#guarded(tasks, codec, request, started);
+    // The common case (no deadline, no signal): no timer, no controller, no promise of our
+    // own; a synchronous task's outcome is returned as is.
+    let finished = false;
+    const settle = (o: ExecuteOutcome) => {
+      if (finished) return;
+      finished = true;
+      this.#plain.delete(settle);
+      done(this.#finish(o, started));
+    };
+    let out: ExecuteOutcome | undefined;
+    try {
+      out = startTask(tasks, codec, request, undefined, request.enqueue, settle);
+    } catch (error) {
+      out = fault("WorkerCrashed", (error as Error)?.message ?? String(error));
+    }
+    if (out !== undefined) {
+      finished = true;
+      return this.#finish(out, started);
+    }
+    // Tracked so a non-graceful close can end it with an Aborted fault.
+    this.#plain.add(settle);
+    return undefined;
   }
 
   #guarded(
@@ -92,44 +99,55 @@ export class InlineExecutor implements Executor {
     codec: Codec,
     request: ExecuteRequest,
     started: number,
-  ): Promise<ExecuteOutcome> {
+    done: OutcomeCallback,
+  ): ExecuteOutcome | undefined {
     const controller = new AbortController();
-    return new Promise<ExecuteOutcome>((resolve) => {
-      let done = false;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const settle = (outcome: ExecuteOutcome) => {
-        if (done) return;
-        done = true;
-        if (timer !== undefined) clearTimeout(timer);
-        request.signal?.removeEventListener("abort", onAbort);
-        this.#guards.delete(controller);
-        resolve(this.#finish(outcome, started));
-      };
-      const onAbort = () => {
-        controller.abort(request.signal?.reason);
-        settle(fault("Aborted", "cancelled while running"));
-      };
-      this.#guards.set(controller, settle);
-      request.signal?.addEventListener("abort", onAbort, { once: true });
-      if (request.deadline !== undefined) {
-        timer = setTimeout(
-          () => {
-            controller.abort(new PlatoonError("TaskTimedOut", "task timed out"));
-            settle(fault("TaskTimedOut", `task ${request.task} passed its deadline`));
-          },
-          Math.max(0, request.deadline - Date.now()),
-        );
+    let finished = false;
+    // An ending that comes while the task is being called is returned, not passed to done.
+    let calling = true;
+    let early: ExecuteOutcome | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cleanup = () => {
+      finished = true;
+      if (timer !== undefined) clearTimeout(timer);
+      request.signal?.removeEventListener("abort", onAbort);
+      this.#guards.delete(controller);
+    };
+    const settle = (outcome: ExecuteOutcome) => {
+      if (finished) return;
+      if (calling) {
+        early ??= outcome;
+        return;
       }
-      let out: ExecuteOutcome | Promise<ExecuteOutcome>;
-      try {
-        out = runTask(tasks, codec, request, controller.signal, request.enqueue);
-      } catch (error) {
-        out = fault("WorkerCrashed", (error as Error)?.message ?? String(error));
-      }
-      if (out instanceof Promise)
-        out.then(settle, (e) => settle(fault("WorkerCrashed", String(e))));
-      else settle(out);
-    });
+      cleanup();
+      done(this.#finish(outcome, started));
+    };
+    const onAbort = () => {
+      controller.abort(request.signal?.reason);
+      settle(fault("Aborted", "cancelled while running"));
+    };
+    this.#guards.set(controller, settle);
+    request.signal?.addEventListener("abort", onAbort, { once: true });
+    if (request.deadline !== undefined) {
+      timer = setTimeout(
+        () => {
+          controller.abort(new PlatoonError("TaskTimedOut", "task timed out"));
+          settle(fault("TaskTimedOut", `task ${request.task} passed its deadline`));
+        },
+        Math.max(0, request.deadline - Date.now()),
+      );
+    }
+    let out: ExecuteOutcome | undefined;
+    try {
+      out = startTask(tasks, codec, request, controller.signal, request.enqueue, settle);
+    } catch (error) {
+      out = fault("WorkerCrashed", (error as Error)?.message ?? String(error));
+    }
+    calling = false;
+    const first = early ?? out;
+    if (first === undefined) return undefined;
+    cleanup();
+    return this.#finish(first, started);
   }
 
   #finish(outcome: ExecuteOutcome, started: number): ExecuteOutcome {
@@ -174,6 +192,10 @@ export class InlineExecutor implements Executor {
       }
     }
   }
+}
+
+function notStarted(): PlatoonError {
+  return new PlatoonError("EXECUTOR", "the inline executor was used before start()");
 }
 
 /** An outcome for an ending the executor imposed (not the task's own error). */

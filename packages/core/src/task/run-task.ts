@@ -6,6 +6,12 @@ import { ActionContext, type TaskContext } from "./context.ts";
 import type { TaskDefinition } from "./task.ts";
 
 type Enqueue = NonNullable<ExecuteRequest["enqueue"]>;
+type Request = Omit<ExecuteRequest, "signal" | "enqueue">;
+/** Receives an attempt's outcome. */
+export type OutcomeCallback = (outcome: ExecuteOutcome) => void;
+
+/** The result of a job whose broker keeps none: nothing is encoded. */
+const NO_RESULT = new Uint8Array(0);
 
 /**
  * Runs one task where it lives: decode the payload, call the function with its context,
@@ -15,10 +21,32 @@ type Enqueue = NonNullable<ExecuteRequest["enqueue"]>;
 export function runTask(
   tasks: Map<string, TaskDefinition>,
   codec: Codec,
-  request: Omit<ExecuteRequest, "signal" | "enqueue">,
+  request: Request,
   signal?: AbortSignal,
   enqueue?: Enqueue,
 ): ExecuteOutcome | Promise<ExecuteOutcome> {
+  let resolve!: OutcomeCallback;
+  const now = startTask(tasks, codec, request, signal, enqueue, (o) => resolve(o));
+  if (now !== undefined) return now;
+  return new Promise<ExecuteOutcome>((r) => {
+    resolve = r;
+  });
+}
+
+/**
+ * runTask with a callback, for the inline executor's hot path: one promise reaction per
+ * async task instead of a chain of promises. Returns the outcome when it is known at once
+ * (no step was asynchronous); otherwise returns undefined and calls `done` once, later,
+ * always from a promise reaction (never before this returns).
+ */
+export function startTask(
+  tasks: Map<string, TaskDefinition>,
+  codec: Codec,
+  request: Request,
+  signal: AbortSignal | undefined,
+  enqueue: Enqueue | undefined,
+  done: OutcomeCallback,
+): ExecuteOutcome | undefined {
   const def = tasks.get(request.task);
   if (!def) {
     return {
@@ -38,22 +66,27 @@ export function runTask(
     return undecodable(error);
   }
   if (input instanceof Promise) {
-    return input.then(
-      (value) => call(def, codec, request, value, signal, enqueue),
-      (error) => undecodable(error),
+    input.then(
+      (value) => {
+        const out = call(def, codec, request, value, signal, enqueue, done);
+        if (out !== undefined) done(out);
+      },
+      (error) => done(undecodable(error)),
     );
+    return undefined;
   }
-  return call(def, codec, request, input, signal, enqueue);
+  return call(def, codec, request, input, signal, enqueue, done);
 }
 
 function call(
   def: TaskDefinition,
   codec: Codec,
-  request: Omit<ExecuteRequest, "signal" | "enqueue">,
+  request: Request,
   input: unknown,
   signal: AbortSignal | undefined,
   enqueue: Enqueue | undefined,
-): ExecuteOutcome | Promise<ExecuteOutcome> {
+  done: OutcomeCallback,
+): ExecuteOutcome | undefined {
   const ctx = new Context(request, codec, signal, enqueue);
   let value: unknown;
   try {
@@ -62,15 +95,30 @@ function call(
     return failed(def, request.attempt, error);
   }
   if (value instanceof Promise) {
-    return value.then(
-      (v) => encoded(codec, v),
-      (error) => failed(def, request.attempt, error),
+    value.then(
+      (v) => {
+        const out = encoded(codec, request, v);
+        if (out instanceof Promise) out.then(done);
+        else done(out);
+      },
+      (error) => done(failed(def, request.attempt, error)),
     );
+    return undefined;
   }
-  return encoded(codec, value);
+  const out = encoded(codec, request, value);
+  if (!(out instanceof Promise)) return out;
+  out.then(done);
+  return undefined;
 }
 
-function encoded(codec: Codec, value: unknown): ExecuteOutcome | Promise<ExecuteOutcome> {
+/** Never rejects: an encoding failure is an outcome. */
+function encoded(
+  codec: Codec,
+  request: Request,
+  value: unknown,
+): ExecuteOutcome | Promise<ExecuteOutcome> {
+  // Nobody will read it, so a value that cannot be encoded is no failure either.
+  if (request.discardResult) return { status: "ok", result: NO_RESULT };
   try {
     const bytes = codec.encode(value);
     if (bytes instanceof Promise) {
@@ -128,13 +176,13 @@ function unencodable(error: unknown): ExecuteOutcome {
 
 /** Built for every job, so it only keeps references; fields are read on demand. */
 class Context extends ActionContext implements TaskContext {
-  readonly #request: Omit<ExecuteRequest, "signal" | "enqueue">;
+  readonly #request: Request;
   #signal: AbortSignal | undefined;
   readonly #codec: Codec;
   readonly #enqueue: Enqueue | undefined;
 
   constructor(
-    request: Omit<ExecuteRequest, "signal" | "enqueue">,
+    request: Request,
     codec: Codec,
     signal: AbortSignal | undefined,
     enqueue: Enqueue | undefined,

@@ -417,24 +417,29 @@ export class Worker {
       enqueue: this.#enqueueChild,
     };
     if (timeoutMs !== undefined) request.deadline = now + timeoutMs;
+    if (d.discardResult) request.discardResult = true;
     const started = monotonicNow();
     this.#metrics.queueLag.record(Math.max(0, now - d.readyAt));
-    let out: ExecuteOutcome | Promise<ExecuteOutcome>;
+    const executor = this.executor;
+    let out: ExecuteOutcome | Promise<ExecuteOutcome> | undefined;
     try {
-      out = this.executor.execute(request);
+      // run() (where the executor has it) reports by callback: no promise per job.
+      out = executor.run
+        ? executor.run(request, (outcome) => this.#onOutcome(d, outcome, started))
+        : executor.execute(request);
     } catch (error) {
       out = crashed(error);
     }
-    if (!(out instanceof Promise)) {
-      // Finished already (an inline sync task): no slot was held, nothing to wake.
-      this.#complete(d, out, started);
+    if (out === undefined || out instanceof Promise) {
+      this.#running.set(d.id, { delivery: d, started });
+      out?.then(
+        (outcome) => this.#onOutcome(d, outcome, started),
+        (error) => this.#onOutcome(d, crashed(error), started),
+      );
       return;
     }
-    this.#running.set(d.id, { delivery: d, started });
-    out.then(
-      (outcome) => this.#onOutcome(d, outcome, started),
-      (error) => this.#onOutcome(d, crashed(error), started),
-    );
+    // Finished already (an inline sync task): no slot was held, nothing to wake.
+    this.#complete(d, out, started);
   }
 
   #onOutcome(d: Delivery, outcome: ExecuteOutcome, started: number): void {
