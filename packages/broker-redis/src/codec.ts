@@ -217,6 +217,7 @@ export function decodeDeliveries(
   packed: Buffer,
   extras: Reply[],
   deadline: number,
+  defaultTtl: number,
 ): Delivery[] {
   const r = packedRanges(packed);
   const n = r.length >>> 2;
@@ -262,6 +263,8 @@ export function decodeDeliveries(
     };
     if (h.m !== undefined) d.maxAttempts = h.m;
     if (h.l !== undefined) d.resultTtlMs = h.l;
+    // No result kept means none is read either (waiters read the stored result).
+    if ((h.l ?? defaultTtl) <= 0) d.discardResult = true;
     if (h.b !== undefined) d.backoff = { ...h.b };
     if (h.x !== undefined) d.timeoutMs = h.x;
     if (h.tr !== undefined) d.traceId = h.tr;

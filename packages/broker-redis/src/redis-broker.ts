@@ -603,7 +603,10 @@ export class RedisBroker implements Broker {
     const w = str(wake);
     return {
       settled,
-      deliveries: packed.length > 0 ? decodeDeliveries(queue, packed, extras, num(deadline)) : [],
+      deliveries:
+        packed.length > 0
+          ? decodeDeliveries(queue, packed, extras, num(deadline), this.#defaultTtl)
+          : [],
       nextWake: w === "" ? undefined : Number(w),
       redisNow: num(redisNow),
     };

@@ -105,6 +105,33 @@ describe("reserving in batches", () => {
   });
 });
 
+describe("results nobody reads", () => {
+  it("marks deliveries whose result is kept nowhere, so the worker skips encoding it", async () => {
+    const q = uniqueQueue();
+    const b = pool.make();
+    await b.enqueue(q, [
+      job("kept"),
+      job("none", { resultTtlMs: 0 }),
+      job("own", { resultTtlMs: 5 }),
+    ]);
+    const ds = await b.reserve(q, { max: 10, leaseMs: 10_000 });
+    expect(ds.map((d) => [d.id, d.discardResult])).toEqual([
+      ["kept", undefined],
+      ["none", true],
+      ["own", undefined],
+    ]);
+    // A broker whose default keeps no result marks every job without a ttl of its own.
+    const q2 = uniqueQueue();
+    const none = pool.make({ defaultResultTtlMs: 0 });
+    await none.enqueue(q2, [job("default"), job("own", { resultTtlMs: 5 })]);
+    const ds2 = await none.reserve(q2, { max: 10, leaseMs: 10_000 });
+    expect(ds2.map((d) => [d.id, d.discardResult])).toEqual([
+      ["default", true],
+      ["own", undefined],
+    ]);
+  });
+});
+
 describe("leases are members of the active set", () => {
   it("getJob finds a running job by its lease, whatever characters its id has", async () => {
     const b = pool.make();
