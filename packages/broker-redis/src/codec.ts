@@ -119,40 +119,58 @@ export function jobHeader(body: Buffer): Header {
 
 /**
  * Settlements as the cycle script reads them. Completions go in one packed argument (see
- * pack.ts): their count k, whether result bytes follow (1/0), k lease tokens, then k
- * results when they do. A token that cannot be this job's lease (another id's, or not one
- * of ours) goes as a NUL byte and the id, and is refused. Results of jobs that keep none
+ * pack.ts), grouped by lease batch (the nonce their tokens start with): their count k,
+ * whether result bytes follow (1/0), their k lease flags as one string, the group count
+ * g, g (nonce, count) pairs, the k job ids in group order, then k results when they do. A
+ * token that cannot be this job's lease (another id's, or not one of ours) goes in a
+ * group with an empty nonce, and is refused. Results of jobs that keep none
  * (resultTtlMs 0: see `keepsNoResult`) are not sent. The rest go as plain arguments, 5
  * each: kind (r|d|q), id, token ('' for one that cannot be a lease), error JSON, runAt
  * ('' = absent). `order` gives the settlements' indexes in the order the script answers
- * (completions first).
+ * (completions first, in group order).
  */
 export function packSettlements(settlements: Settlement[]): {
   completions: Buffer | "";
   others: (string | number)[];
   order: number[];
 } {
-  const order: number[] = [];
   const others: (string | number)[] = [];
-  let bytes = 16;
+  // Usually one or two batches: the reserves whose jobs finished since the last settle.
+  const groups = new Map<string, number[]>();
+  let bytes = 32;
   let withResults = false;
+  let k = 0;
   for (let i = 0; i < settlements.length; i++) {
     const s = settlements[i]!;
     if (s.kind !== "complete") continue;
-    order.push(i);
-    bytes += s.token.length + 4 + s.result.byteLength;
+    k++;
+    const nonce = isLeaseOf(s.id, s.token) ? s.token.slice(0, NONCE_LENGTH) : "";
+    const group = groups.get(nonce);
+    if (group) group.push(i);
+    else groups.set(nonce, [i]);
+    bytes += s.id.length + 6 + s.result.byteLength;
     if (!withResults && s.result.byteLength > 0 && !keepsNoResult(s.token)) withResults = true;
   }
-  const k = order.length;
+  const order: number[] = [];
   let completions: Buffer | "" = "";
   if (k > 0) {
-    const p = new Packer(bytes + 64);
+    let flags = "";
+    for (const [nonce, group] of groups) {
+      for (const i of group) {
+        order.push(i);
+        flags += nonce === "" ? "." : settlements[i]!.token.charAt(NONCE_LENGTH);
+      }
+    }
+    const p = new Packer(bytes + 24 * groups.size + 64);
     p.int(k);
     p.int(withResults ? 1 : 0);
-    for (let j = 0; j < k; j++) {
-      const s = settlements[order[j]!]!;
-      p.str(isLeaseOf(s.id, s.token) ? s.token : `\0${s.id}`);
+    p.str(flags);
+    p.int(groups.size);
+    for (const [nonce, group] of groups) {
+      p.str(nonce);
+      p.int(group.length);
     }
+    for (let j = 0; j < k; j++) p.str(settlements[order[j]!]!.id);
     if (withResults) {
       for (let j = 0; j < k; j++) {
         const s = settlements[order[j]!] as Settlement & { kind: "complete" };
@@ -188,9 +206,9 @@ export function packSettlements(settlements: Settlement[]): {
 }
 
 /**
- * A lease token is the reserve call's nonce (16 characters), one flag character, then the
- * job id; Redis keeps it as the job's member of the active set, so a settle or extend
- * checks it with one lookup, and hands it out with the job, so the id is read from it.
+ * A lease token is the reserve call's nonce (16 characters: the lease batch), one flag
+ * character, then the job id; a settle or extend finds the batch from the nonce and checks
+ * the id is still in it.
  * The flag says what a settle needs of the job: "." its result is kept for the default
  * ttl, "~" it keeps no result (resultTtlMs 0: the settle sends no result bytes), "!" Redis
  * reads the job's header (a ttl of its own or an idempotency key).
@@ -208,7 +226,8 @@ export function isLeaseOf(id: string, token: string): boolean {
 }
 
 /**
- * Deliveries as the cycle script returns them: one packed array of (lease token, body) pairs, plus
+ * Deliveries as the cycle script returns them: one packed array (the lease flags as one
+ * string, then (job id, body) pairs; each token is the nonce, the flag and the id), plus
  * (index, attempt, readyAt) triples for the few whose attempt is not 1 or whose readyAt
  * is not createdAt.
  */
@@ -218,9 +237,21 @@ export function decodeDeliveries(
   extras: Reply[],
   deadline: number,
   defaultTtl: number,
+  nonce: string,
 ): Delivery[] {
   const r = packedRanges(packed);
-  const n = r.length >>> 2;
+  const n = (r.length - 2) >>> 2;
+  const flagsAt = r[0]!;
+  // Token prefixes, built once: every token is one of them and its job's id.
+  const prefixes = new Map<number, string>();
+  const prefix = (flag: number) => {
+    let p = prefixes.get(flag);
+    if (p === undefined) {
+      p = nonce + String.fromCharCode(flag);
+      prefixes.set(flag, p);
+    }
+    return p;
+  };
   const out: Delivery[] = new Array(n);
   // Payloads are plain Uint8Array views (not Buffers) of the one reply.
   const bytes = new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
@@ -229,11 +260,11 @@ export function decodeDeliveries(
   let headEnd = -1; // none yet
   let h = {} as Header;
   for (let j = 0; j < n; j++) {
-    const k = j << 2;
+    const k = 2 + (j << 2);
     const bodyStart = r[k + 2]!;
     const bodyEnd = r[k + 3]!;
-    const token = packed.toString("utf8", r[k]!, r[k + 1]!);
-    const id = token.slice(NONCE_LENGTH + 1);
+    const id = packed.toString("utf8", r[k]!, r[k + 1]!);
+    const token = prefix(packed[flagsAt + j]!) + id;
     // Same header as the job before (a newline where its header ended, same bytes before
     // it)? Then no search and no parse.
     let nl = bodyStart + headEnd - headStart;

@@ -605,7 +605,7 @@ export class RedisBroker implements Broker {
       settled,
       deliveries:
         packed.length > 0
-          ? decodeDeliveries(queue, packed, extras, num(deadline), this.#defaultTtl)
+          ? decodeDeliveries(queue, packed, extras, num(deadline), this.#defaultTtl, nonce)
           : [],
       nextWake: w === "" ? undefined : Number(w),
       redisNow: num(redisNow),

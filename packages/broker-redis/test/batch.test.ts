@@ -4,7 +4,7 @@ import { RedisServer } from "@platoon/testkit/redis-server";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Packer, packedRanges } from "../src/pack.ts";
-import { brokers, dec, enc, job, uniqueQueue } from "./helpers.ts";
+import { brokers, dec, enc, job, sleep, uniqueQueue } from "./helpers.ts";
 
 let server: RedisServer;
 let admin: Redis;
@@ -132,7 +132,76 @@ describe("results nobody reads", () => {
   });
 });
 
-describe("leases are members of the active set", () => {
+describe("lease batches", () => {
+  it("a batch keeps its lease for the jobs not yet settled, and leaves no key once all are", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    const P = b.keys.queue(q);
+    await b.enqueue(q, [job("x1"), job("x2"), job("x3"), job("y1")]);
+    const xs = await b.reserve(q, { max: 3, leaseMs: 10_000 });
+    const [y] = await b.reserve(q, { max: 1, leaseMs: 10_000 });
+    const nonce = xs[0]!.token.slice(0, 16);
+    expect(xs.every((d) => d.token.startsWith(nonce))).toBe(true);
+    expect(y!.token.startsWith(nonce)).toBe(false);
+    expect(await b.stats(q)).toMatchObject({ active: 4 });
+    // Settling part of a batch leaves the rest leased, in the batch's set.
+    await b.settle(q, [
+      { kind: "complete", id: "x1", token: xs[0]!.token, result: enc.encode("1") },
+      {
+        kind: "retry",
+        id: "x2",
+        token: xs[1]!.token,
+        runAt: 0,
+        error: { name: "E", message: "m" },
+      },
+    ]);
+    expect(await admin.smembers(`${P}L:${nonce}`)).toEqual(["x3"]);
+    expect(await admin.zscore(`${P}active`, nonce)).not.toBeNull();
+    expect(await b.stats(q)).toMatchObject({ active: 2, waiting: 1 });
+    // A settled job's token is refused afterwards; the batch's last job ends it.
+    const again = await b.settle(q, [
+      { kind: "complete", id: "x1", token: xs[0]!.token, result: enc.encode("1") },
+      { kind: "complete", id: "x3", token: xs[2]!.token, result: enc.encode("3") },
+    ]);
+    expect(again.map((r) => r.ok)).toEqual([false, true]);
+    expect(await admin.exists(`${P}L:${nonce}`)).toBe(0);
+    expect(await admin.zscore(`${P}active`, nonce)).toBeNull();
+    expect(await admin.zcard(`${P}active`)).toBe(1);
+  });
+
+  it("an expired batch goes back whole, minus what was settled; its tokens are then refused", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    await b.enqueue(q, [job("e1"), job("e2"), job("e3")]);
+    const first = await b.reserve(q, { max: 3, leaseMs: 10_000 });
+    await b.settle(q, [
+      { kind: "complete", id: "e1", token: first[0]!.token, result: enc.encode("") },
+    ]);
+    // Extending one job of a batch moves the whole batch's deadline (here: closer).
+    const [held, gone] = await b.extend(
+      q,
+      [
+        { id: "e2", token: first[1]!.token },
+        { id: "e1", token: first[0]!.token },
+      ],
+      40,
+    );
+    expect([held, gone]).toEqual([true, false]);
+    await sleep(80); // scenario time: the batch's lease must run out
+    const back = await b.reserve(q, { max: 10, leaseMs: 10_000 });
+    expect(back.map((d) => [d.id, d.attempt]).sort()).toEqual([
+      ["e2", 2],
+      ["e3", 2],
+    ]);
+    const stale = await b.settle(q, [
+      { kind: "complete", id: "e2", token: first[1]!.token, result: enc.encode("") },
+    ]);
+    expect(stale).toEqual([{ id: "e2", ok: false, reason: "stale-lease" }]);
+    expect(await b.extend(q, [{ id: "e3", token: first[2]!.token }], 1000)).toEqual([false]);
+  });
+});
+
+describe("leases", () => {
   it("getJob finds a running job by its lease, whatever characters its id has", async () => {
     const b = pool.make();
     const q = uniqueQueue();

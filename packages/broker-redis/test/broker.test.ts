@@ -238,10 +238,14 @@ describe("ordering and timing", () => {
     });
     expect(Array.from(d!.payload)).toEqual(Array.from(payload));
     expect(Object.getPrototypeOf(d!.payload)).toBe(Uint8Array.prototype);
-    // The lease is the job's member of the active set: the token itself (nonce, a flag,
-    // the id; "!" as the job has a ttl of its own), scored by the lease deadline.
-    expect(d!.token).toBe(`${d!.token.slice(0, 16)}!full`);
-    expect(Number(await admin.zscore(`${b.keys.queue(q)}active`, d!.token))).toBe(d!.leaseDeadline);
+    // The token is the lease batch's nonce, a flag ("!": the job has a ttl of its own) and
+    // the id; the batch is a member of the active set scored by its deadline, and its set
+    // holds the job.
+    const nonce = d!.token.slice(0, 16);
+    expect(d!.token).toBe(`${nonce}!full`);
+    const P = b.keys.queue(q);
+    expect(Number(await admin.zscore(`${P}active`, nonce))).toBe(d!.leaseDeadline);
+    expect(await admin.smembers(`${P}L:${nonce}`)).toEqual(["full"]);
   });
 });
 

@@ -4,26 +4,28 @@
  *
  * A job is one immutable string `j:<id>`: a JSON header, a newline, the payload bytes.
  * The header starts with its result ttl ("l") and idempotency key ("k") when it has them,
- * so Lua reads those with a prefix match. A leased job's lease is its member of the
- * active sorted set: the lease token itself (see LEASES below). What else changes while a
+ * so Lua reads those with a prefix match. A leased job belongs to the lease batch of the
+ * reserve call that handed it out (see LEASES below). What else changes while a
  * job moves lives in per-queue hashes keyed by job id (att, ready, err), so the hot paths
- * touch many jobs with one MGET/ZADD/ZMSCORE each instead of several commands per job.
+ * touch many jobs with one MGET/SADD/SMISMEMBER each instead of several commands per job.
  * See the README for the full layout.
  */
 export const COMMON_LUA = `
 local P = KEYS[1]
 local ATT, READY, ERR = P .. 'att', P .. 'ready', P .. 'err'
 
--- LEASES. A leased job is a member of the active sorted set, scored by its lease deadline,
--- and the member is the lease token the worker holds: the reserve call's nonce (16 chars),
--- a flag, then the job id. A settle or extend checks a token by looking its member up
--- (ZMSCORE for a batch), so nothing per job is written, read or deleted besides that
--- member. The flag, set by reserve from the job's header, tells the settle what it needs:
--- '.' result kept for the default ttl, no idempotency key; '~' no result kept, no
--- idempotency key; '!' read the header. att holds a job's deliveries so far when it has
--- been delivered before (absent: 0, or 1 while leased).
-local function lease_id(member)
-  return string.sub(member, 18)
+-- LEASES. The jobs one reserve call hands out are one lease batch: the call's nonce (16
+-- chars) is a member of the active sorted set, scored by the batch's lease deadline, and
+-- the set L:<nonce> holds the ids of its jobs not yet settled. The two exist together: a
+-- settle removes its jobs from the set and the nonce once the set is empty (Redis drops
+-- an empty set); an expired batch goes back whole. A worker's lease token is the nonce, a
+-- flag, then the job id: a settle checks a batch of them with one SMISMEMBER, an extend
+-- moves the batch's deadline. The flag, set by reserve from the job's header, tells the
+-- settle what it needs: '.' result kept for the default ttl, no idempotency key; '~' no
+-- result kept, no idempotency key; '!' read the header. att holds a job's deliveries so
+-- far when it has been delivered before (absent: 0, or 1 while leased).
+local function release_lease_if_empty(nonce)
+  if redis.call('EXISTS', P .. 'L:' .. nonce) == 0 then redis.call('ZREM', P .. 'active', nonce) end
 end
 
 local function now_ms()
@@ -99,16 +101,12 @@ local function leased_attempt(id)
   return tonumber(redis.call('HGET', ATT, id) or '1')
 end
 
--- True when the job holds a lease (any token): its member ends in its id. A scan of the
--- active set, which is as large as the jobs running, for getJob only.
+-- True when the job holds a lease: it is in the set of a live lease batch (a few per
+-- worker), for getJob only.
 local function is_leased(id)
-  local pattern = string.rep('?', 17) .. (string.gsub(id, '([%*%?%[%]\\\\])', '\\\\%1'))
-  local cursor = '0'
-  repeat
-    local r = redis.call('ZSCAN', P .. 'active', cursor, 'MATCH', pattern, 'COUNT', 1000)
-    cursor = r[1]
-    if #r[2] > 0 then return true end
-  until cursor == '0'
+  for _, nonce in ipairs(redis.call('ZRANGE', P .. 'active', 0, -1)) do
+    if redis.call('SISMEMBER', P .. 'L:' .. nonce, id) == 1 then return true end
+  end
   return false
 end
 

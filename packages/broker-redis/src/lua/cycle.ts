@@ -3,21 +3,24 @@ import { COMMON_LUA } from "./common.ts";
 /**
  * Settle, then reserve, in one script: the busy worker's single round trip. `settle` is
  * this script with max = 0 and `reserve` is it with no settlements. Completions and
- * deliveries are handled a batch at a time (one ZMSCORE/ZADD/ZREM/MGET/DEL for all of them),
- * and both travel packed (cmsgpack), so a batch is one argument and one bulk reply.
+ * deliveries are handled a batch at a time (one SMISMEMBER/SREM/DEL per lease batch, one
+ * LPOP/MGET/SADD per reserve), and both travel packed (cmsgpack), so a batch is one
+ * argument and one bulk reply.
  *
- * ARGV: max, leaseMs, token nonce (16 chars, no '|'), maxDeliveries, default result ttl,
- *       announce always ('1') or only to listeners ('0'), packed completions ('' = none:
- *       count k, 1 when k results follow, k lease tokens (a token that cannot be a lease
- *       goes as a NUL byte and the job id), then the k results), count of other
+ * ARGV: max, leaseMs, nonce of this call's lease batch (16 chars), maxDeliveries, default
+ *       result ttl, announce always ('1') or only to listeners ('0'), packed completions
+ *       ('' = none: count k, 1 when k results follow, k flag characters as one string,
+ *       group count g, then g (nonce, count) pairs ('' nonce: tokens that cannot be a
+ *       lease), then the k job ids in group order, then the k results), count of other
  *       settlements, then 5 per other settlement: kind (r|d|q), id, lease token (or ''),
  *       error JSON, runAt ('' = absent).
- * Returns {now, deadline, settle codes (completions first; 1 ok, 0 stale lease, -1 unknown
- *          job; or just their count when all are 1), packed deliveries (lease token, body
- *          each; '' when none), extras (index, attempt, readyAt or '' for each delivery
- *          whose attempt is not 1 or whose readyAt is not its createdAt), next wake-up
- *          time ('' = none)}. A lease token is the nonce, a flag (see LEASES in
- *          common.ts) and the job id: the client reads the id from it.
+ * Returns {now, deadline, settle codes (completions first, in group order; 1 ok, 0 stale
+ *          lease, -1 unknown job; or just their count when all are 1), packed deliveries
+ *          (the lease flags as one string, then job id and body for each; '' when none),
+ *          extras (index, attempt, readyAt or '' for each delivery whose attempt is not 1
+ *          or whose readyAt is not its createdAt), next wake-up time ('' = none)}. The
+ *          client builds each lease token from the nonce, the flag and the id (see
+ *          LEASES in common.ts).
  */
 export const CYCLE_LUA = `${COMMON_LUA}
 local max = tonumber(ARGV[1])
@@ -40,43 +43,52 @@ local listening = always_announce or redis.call('PUBSUB', 'NUMSUB', P .. 'done')
 
 if ARGV[7] ~= '' then
   local C = cmsgpack.unpack(ARGV[7])
-  local k, with_results = C[1], C[2] == 1
-  local cids, members = {}, {}
-  local s = 1
-  while s <= k do
-    local e = math.min(s + 999, k)
-    local scores = redis.call('ZMSCORE', active, unpack(C, 2 + s, 2 + e))
-    for i = s, e do
-      -- A lease token, or a NUL and the id of a settlement whose token cannot be a lease.
-      local tok = C[2 + i]
-      local id
-      if string.byte(tok, 1) == 0 then id = string.sub(tok, 2) else id = lease_id(tok) end
-      nc = nc + 1
-      if scores[i - s + 1] then
-        codes[nc] = 1
-        cids[#cids + 1] = id
-        members[#members + 1] = tok
-        local f = string.byte(tok, 17)
-        local ttl, ik = default_ttl, nil
-        if f == 126 then ttl = 0 elseif f == 33 then ttl, ik = meta_of(job_meta(id), default_ttl) end
-        if ttl > 0 then
-          local v = with_results and C[2 + k + i] or ''
-          local kept = store_result(id, 'c', v, ttl, now, index)
-          if ik then release_idem(id, ik, kept and ttl or 0) end
-        elseif ik then
-          release_idem(id, ik, 0)
+  local k, with_results, flags, g = C[1], C[2] == 1, C[3], C[4]
+  local first_id = 5 + 2 * g
+  local pos = 0
+  for gi = 1, g do
+    local nonce, cnt = C[3 + 2 * gi], C[4 + 2 * gi]
+    local L = P .. 'L:' .. nonce
+    local cids = {}
+    -- A batch's set exists exactly while its lease does (see LEASES in common.ts).
+    local alive = nonce ~= '' and redis.call('EXISTS', L) == 1
+    local s = first_id + pos
+    local last = s + cnt - 1
+    while s <= last do
+      local e = math.min(s + 999, last)
+      local member = {}
+      if alive then member = redis.call('SMISMEMBER', L, unpack(C, s, e)) end
+      for i = s, e do
+        local id = C[i]
+        local j = i - first_id + 1
+        nc = nc + 1
+        if member[i - s + 1] == 1 then
+          codes[nc] = 1
+          cids[#cids + 1] = id
+          local f = string.byte(flags, j)
+          local ttl, ik = default_ttl, nil
+          if f == 126 then ttl = 0 elseif f == 33 then ttl, ik = meta_of(job_meta(id), default_ttl) end
+          if ttl > 0 then
+            local v = with_results and C[first_id + k + j - 1] or ''
+            local kept = store_result(id, 'c', v, ttl, now, index)
+            if ik then release_idem(id, ik, kept and ttl or 0) end
+          elseif ik then
+            release_idem(id, ik, 0)
+          end
+          if listening then done[#done + 1] = id end
+        else
+          all_ok = false
+          if redis.call('EXISTS', JP .. id) == 1 then codes[nc] = 0 else codes[nc] = -1 end
         end
-        if listening then done[#done + 1] = id end
-      else
-        all_ok = false
-        if redis.call('EXISTS', JP .. id) == 1 then codes[nc] = 0 else codes[nc] = -1 end
       end
+      s = e + 1
     end
-    s = e + 1
-  end
-  if #cids > 0 then
-    batch('ZREM', active, members)
-    forget(cids)
+    pos = pos + cnt
+    if #cids > 0 then
+      batch('SREM', L, cids)
+      release_lease_if_empty(nonce)
+      forget(cids)
+    end
   end
 end
 
@@ -84,10 +96,11 @@ local base_o = 9
 for i = 1, no do
   local b = base_o + (i - 1) * 5
   local kind, id, tok = ARGV[b], ARGV[b + 1], ARGV[b + 2]
-  if tok ~= '' and redis.call('ZSCORE', active, tok) then
+  local nonce = string.sub(tok, 1, 16)
+  if tok ~= '' and redis.call('SREM', P .. 'L:' .. nonce, id) == 1 then
     codes[nc + i] = 1
     local a = leased_attempt(id)
-    redis.call('ZREM', active, tok)
+    release_lease_if_empty(nonce)
     if kind == 'd' then
       bury(id, ARGV[b + 3], now, default_ttl, index, a)
       done[#done + 1] = id
@@ -120,14 +133,17 @@ end
 local out, extras = {}, {}
 local next_wake = ''
 local deadline = now + lease
--- Formatted once: Lua would turn the number into a string again for every job.
-local deadline_s = string.format('%d', deadline)
 if max > 0 then
-  -- Leases that ran out: any reserving worker recovers them, no daemon needed.
-  local expired = redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 1000)
-  for _, m in ipairs(expired) do
-    redis.call('ZREM', active, m)
-    local id = lease_id(m)
+  -- Leases that ran out: any reserving worker recovers them, no daemon needed. A lease
+  -- batch goes back whole (at most 10 batches a call, to bound the call's work).
+  local expired_ids = {}
+  for _, nonce in ipairs(redis.call('ZRANGEBYSCORE', active, '-inf', now, 'LIMIT', 0, 10)) do
+    local L = P .. 'L:' .. nonce
+    for _, id in ipairs(redis.call('SMEMBERS', L)) do expired_ids[#expired_ids + 1] = id end
+    redis.call('DEL', L)
+    redis.call('ZREM', active, nonce)
+  end
+  for _, id in ipairs(expired_ids) do
     local h = job_header(id)
     if h then
       local a = leased_attempt(id)
@@ -169,8 +185,8 @@ if max > 0 then
 
   local got = 0
   local pri = P .. 'pri'
-  -- Lease token prefixes, built once: a job's member is one of them and its id.
-  local plain, no_result, look = nonce .. '.', nonce .. '~', nonce .. '!'
+  local L = P .. 'L:' .. nonce
+  local lease_flags = {}
   local byte = string.byte
   while got < max do
     local lv = redis.call('ZRANGE', pri, 0, 0)[1]
@@ -188,7 +204,7 @@ if max > 0 then
       if redis.call('EXISTS', ATT) == 1 then atts = redis.call('HMGET', ATT, unpack(ids)) end
       local readies = {}
       if redis.call('EXISTS', READY) == 1 then readies = redis.call('HMGET', READY, unpack(ids)) end
-      local lease_set, att_set, leased = {}, {}, {}
+      local att_set, leased = {}, {}
       local n = 0
       for k, id in ipairs(ids) do
         local body = bodies[k]
@@ -198,16 +214,15 @@ if max > 0 then
           -- key), {"l":0, and no k next (keeps no result), or anything else.
           local c = byte(body, 3)
           local p
-          if c == 116 then p = plain
-          elseif c == 108 and byte(body, 6) == 48 and byte(body, 7) == 44 and byte(body, 9) ~= 107 then p = no_result
-          else p = look end
+          if c == 116 then p = '.'
+          elseif c == 108 and byte(body, 6) == 48 and byte(body, 7) == 44 and byte(body, 9) ~= 107 then p = '~'
+          else p = '!' end
           n = n + 1
-          lease_set[2 * n - 1] = deadline_s
-          lease_set[2 * n] = p .. id
           leased[n] = id
-          out[2 * got + 1] = lease_set[2 * n]
-          out[2 * got + 2] = body
           got = got + 1
+          lease_flags[got] = p
+          out[2 * got] = id
+          out[2 * got + 1] = body
           if prev then
             local a = tonumber(prev) + 1
             att_set[#att_set + 1] = id
@@ -223,12 +238,16 @@ if max > 0 then
       end
       if n > 0 then
         if #att_set > 0 then batch('HSET', ATT, att_set) end
-        batch('ZADD', active, lease_set)
+        batch('SADD', L, leased)
         if #readies > 0 then batch('HDEL', READY, leased) end
       end
     end
   end
-  if got > 0 and redis.call('EXISTS', pri) == 1 then need_wake = true end
+  if got > 0 then
+    redis.call('ZADD', active, deadline, nonce)
+    out[1] = table.concat(lease_flags)
+    if redis.call('EXISTS', pri) == 1 then need_wake = true end
+  end
   if got == 0 then
     local d = redis.call('ZRANGE', P .. 'delayed', 0, 0, 'WITHSCORES')[2]
     local l = redis.call('ZRANGE', active, 0, 0, 'WITHSCORES')[2]
