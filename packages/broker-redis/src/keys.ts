@@ -29,10 +29,6 @@ export class KeySpace {
     return `${this.queue(queue)}r:${id}`;
   }
 
-  job(queue: string, id: string): string {
-    return `${this.queue(queue)}j:${id}`;
-  }
-
   /** Pub/sub channel on which settles announce the ids whose results landed. */
   doneChannel(queue: string): string {
     return `${this.queue(queue)}done`;

@@ -1,5 +1,5 @@
 // How batches travel: packed arguments and replies (Redis' cmsgpack), completions grouped
-// by lease nonce, results that a job keeps none of left unsent, enqueue's MSETNX fast path.
+// by lease nonce, results that a job keeps none of left unsent, enqueue's one-HSET fast path.
 import { RedisServer } from "@platoon/testkit/redis-server";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -2,7 +2,8 @@
  * Lua shared by every queue script, prepended to each. KEYS[1] is the queue's base key
  * (`{platoon:q}:`); all other keys are derived from it, so they share its hash slot.
  *
- * A job is one immutable string `j:<id>`: a JSON header, a newline, the payload bytes.
+ * A job is one immutable field of the hash `jobs` (id → a JSON header, a newline, the
+ * payload bytes): one field per job costs less memory and work than one key per job.
  * The header starts with its result ttl ("l") and idempotency key ("k") when it has them,
  * so Lua reads those with a prefix match. A leased job belongs to the lease batch of the
  * reserve call that handed it out (see LEASES below). What else changes while a
@@ -13,6 +14,7 @@
 export const COMMON_LUA = `
 local P = KEYS[1]
 local ATT, READY, ERR = P .. 'att', P .. 'ready', P .. 'err'
+local JOBS = P .. 'jobs'
 
 -- LEASES. The jobs one reserve call hands out are one lease batch: the call's nonce (16
 -- chars) is a member of the active sorted set, scored by the batch's lease deadline, and
@@ -43,15 +45,6 @@ local function batch(cmd, key, items)
   end
 end
 
-local function del_all(keys)
-  local i = 1
-  while i <= #keys do
-    local j = math.min(i + 3999, #keys)
-    redis.call('DEL', unpack(keys, i, j))
-    i = j + 1
-  end
-end
-
 -- One member only: BZPOPMIN wakes a single blocked reserver per enqueue; reserve chains
 -- the wake-up to the next one while work is left.
 local function wake()
@@ -64,7 +57,7 @@ local function header(body)
 end
 
 local function job_header(id)
-  local body = redis.call('GET', P .. 'j:' .. id)
+  local body = redis.call('HGET', JOBS, id)
   if not body then return nil end
   return header(body)
 end
@@ -111,7 +104,7 @@ local function is_leased(id)
 end
 
 local function job_meta(id)
-  local body = redis.call('GET', P .. 'j:' .. id)
+  local body = redis.call('HGET', JOBS, id)
   if not body then return '' end
   return meta_from_body(body)
 end
@@ -141,9 +134,7 @@ end
 
 -- Forgets a job entirely (its result, if any, is kept elsewhere).
 local function forget(ids)
-  local keys = {}
-  for i, id in ipairs(ids) do keys[i] = P .. 'j:' .. id end
-  del_all(keys)
+  batch('HDEL', JOBS, ids)
   -- Most of these hashes are empty on a busy queue; skipping them saves turning every id
   -- into a Redis argument again.
   for _, h in ipairs({ATT, READY, ERR}) do
@@ -178,9 +169,9 @@ local function enqueue_jobs(J, n, now, out)
   local by_pri, pris, delayed = {}, {}, {}
   local woke = false
   local all_new = true
-  local JP = P .. 'j:'
-  -- Without idempotency keys or an id twice in the batch, MSETNX stores a slice of bodies
-  -- at once; a slice where some id is taken falls back to one SET NX per job.
+  -- Without idempotency keys or an id twice in the batch, one HSET stores a slice of
+  -- bodies once one HMGET has found none of its ids taken; a slice where some id is taken
+  -- falls back to one HSETNX per job.
   local stored = {}
   local fast, seen = true, {}
   for i = 0, n - 1 do
@@ -191,12 +182,18 @@ local function enqueue_jobs(J, n, now, out)
   if fast then
     for s = 0, n - 1, 1000 do
       local e = math.min(s + 999, n - 1)
-      local kv = {}
+      local ids, kv = {}, {}
       for i = s, e do
-        kv[2 * (i - s) + 1] = JP .. J[i * 5 + 1]
+        ids[i - s + 1] = J[i * 5 + 1]
+        kv[2 * (i - s) + 1] = J[i * 5 + 1]
         kv[2 * (i - s) + 2] = J[i * 5 + 2]
       end
-      if redis.call('MSETNX', unpack(kv)) == 1 then
+      local taken = false
+      for _, v in ipairs(redis.call('HMGET', JOBS, unpack(ids))) do
+        if v then taken = true; break end
+      end
+      if not taken then
+        redis.call('HSET', JOBS, unpack(kv))
         for i = s, e do stored[i] = true end
       end
     end
@@ -208,7 +205,7 @@ local function enqueue_jobs(J, n, now, out)
     if ik ~= '' then
       local ikey = P .. 'i:' .. ik
       local existing = redis.call('GET', ikey)
-      if existing and (redis.call('EXISTS', JP .. existing) == 1
+      if existing and (redis.call('HEXISTS', JOBS, existing) == 1
           or redis.call('EXISTS', P .. 'r:' .. existing) == 1) then
         dup = existing
       else
@@ -219,7 +216,7 @@ local function enqueue_jobs(J, n, now, out)
       out[#out + 1] = dup
       out[#out + 1] = 1
       all_new = false
-    elseif not stored[i] and not redis.call('SET', JP .. id, J[b + 1], 'NX') then
+    elseif not stored[i] and redis.call('HSETNX', JOBS, id, J[b + 1]) == 0 then
       out[#out + 1] = id
       out[#out + 1] = 2
       all_new = false

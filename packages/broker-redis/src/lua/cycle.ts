@@ -4,7 +4,7 @@ import { COMMON_LUA } from "./common.ts";
  * Settle, then reserve, in one script: the busy worker's single round trip. `settle` is
  * this script with max = 0 and `reserve` is it with no settlements. Completions and
  * deliveries are handled a batch at a time (one SMISMEMBER/SREM/DEL per lease batch, one
- * LPOP/MGET/SADD per reserve), and both travel packed (cmsgpack), so a batch is one
+ * LPOP/HMGET/SADD per reserve), and both travel packed (cmsgpack), so a batch is one
  * argument and one bulk reply.
  *
  * ARGV: max, leaseMs, nonce of this call's lease batch (16 chars), maxDeliveries, default
@@ -35,7 +35,6 @@ local done, codes, index = {}, {}, {}
 local all_ok = true
 local need_wake = false
 local active = P .. 'active'
-local JP = P .. 'j:'
 local nc = 0
 
 -- Only jobs someone waits for are announced; most busy queues have no listener at all.
@@ -78,7 +77,7 @@ if ARGV[7] ~= '' then
           if listening then done[#done + 1] = id end
         else
           all_ok = false
-          if redis.call('EXISTS', JP .. id) == 1 then codes[nc] = 0 else codes[nc] = -1 end
+          if redis.call('HEXISTS', JOBS, id) == 1 then codes[nc] = 0 else codes[nc] = -1 end
         end
       end
       s = e + 1
@@ -126,7 +125,7 @@ for i = 1, no do
     end
   else
     all_ok = false
-    if redis.call('EXISTS', JP .. id) == 1 then codes[nc + i] = 0 else codes[nc + i] = -1 end
+    if redis.call('HEXISTS', JOBS, id) == 1 then codes[nc + i] = 0 else codes[nc + i] = -1 end
   end
 end
 
@@ -192,13 +191,11 @@ if max > 0 then
     local lv = redis.call('ZRANGE', pri, 0, 0)[1]
     if not lv then break end
     local lk = P .. 'w:' .. lv
-    -- At most 1000 per pass: MGET/HMGET below unpack the ids, and Lua's stack is finite.
+    -- At most 1000 per pass: the HMGETs below unpack the ids, and Lua's stack is finite.
     local ids = redis.call('LPOP', lk, math.min(max - got, 1000))
     if (not ids) or redis.call('EXISTS', lk) == 0 then redis.call('ZREM', pri, lv) end
     if ids then
-      local keys = {}
-      for k, id in ipairs(ids) do keys[k] = JP .. id end
-      local bodies = redis.call('MGET', unpack(keys))
+      local bodies = redis.call('HMGET', JOBS, unpack(ids))
       -- Fresh jobs have no att entry; skip the read when no job in the queue has one.
       local atts = {}
       if redis.call('EXISTS', ATT) == 1 then atts = redis.call('HMGET', ATT, unpack(ids)) end

@@ -7,7 +7,7 @@ local dead = redis.call('ZRANGE', P .. 'dead', offset, offset + tonumber(ARGV[2]
 local out = {}
 for k = 1, #dead, 2 do
   local id = dead[k]
-  local body = redis.call('GET', P .. 'j:' .. id)
+  local body = redis.call('HGET', JOBS, id)
   if body then
     local n = #out
     out[n + 1] = id

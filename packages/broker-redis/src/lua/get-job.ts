@@ -6,7 +6,7 @@ import { COMMON_LUA } from "./common.ts";
  */
 export const GET_JOB_LUA = `${COMMON_LUA}
 local id = ARGV[1]
-local body = redis.call('GET', P .. 'j:' .. id)
+local body = redis.call('HGET', JOBS, id)
 if body then
   local state, run_at = 'w', redis.call('HGET', READY, id) or ''
   local attempt = tonumber(redis.call('HGET', ATT, id) or '0')

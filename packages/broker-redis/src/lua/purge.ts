@@ -11,10 +11,8 @@ local gone = {}
 local function drop(ids)
   if #ids == 0 then return end
   -- Only idempotent jobs need their key released; their bodies say so in a prefix.
-  local keys = {}
-  for k, id in ipairs(ids) do keys[k] = P .. 'j:' .. id end
-  for i = 1, #keys, 1000 do
-    local bodies = redis.call('MGET', unpack(keys, i, math.min(i + 999, #keys)))
+  for i = 1, #ids, 1000 do
+    local bodies = redis.call('HMGET', JOBS, unpack(ids, i, math.min(i + 999, #ids)))
     for k, body in ipairs(bodies) do
       if body then
         local _, ik = meta_of(meta_from_body(body), 0)
@@ -43,10 +41,8 @@ if budget > 0 then
 end
 local removed = 0
 if #gone > 0 then
-  local keys = {}
-  for i, id in ipairs(gone) do keys[i] = P .. 'j:' .. id end
-  for i = 1, #keys, 4000 do
-    removed = removed + redis.call('DEL', unpack(keys, i, math.min(i + 3999, #keys)))
+  for i = 1, #gone, 4000 do
+    removed = removed + redis.call('HDEL', JOBS, unpack(gone, i, math.min(i + 3999, #gone)))
   end
   forget(gone)
 end
