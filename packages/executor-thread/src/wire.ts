@@ -9,6 +9,8 @@ import type { CodecSpec, ErrorInfo, TaskAction, TaskManifest } from "@platoon/co
 /** Bits of TaskMeta[8]. */
 export const ABORTABLE = 1;
 export const CAN_ENQUEUE = 2;
+/** The job's result is read by nobody (ExecuteRequest.discardResult): do not encode it. */
+export const DISCARD_RESULT = 4;
 
 /**
  * One job of a batch, as a tuple because a batch carries thousands of them:

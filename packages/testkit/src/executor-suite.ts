@@ -169,6 +169,23 @@ export function executorSuite(api: TestApi, options: ExecutorSuiteOptions): void
       });
     });
 
+    it("encodes no result when the request says nobody reads it (discardResult)", async () => {
+      await usingShared(async ({ executor, codec }) => {
+        for (const [task, input] of [
+          ["add1", 1],
+          ["unencodable", null],
+        ] as const) {
+          const outcome = await executor.execute(
+            await request(codec, task, input, { discardResult: true }),
+          );
+          expect(outcome.status).toBe("ok");
+          expect(outcome.status === "ok" && outcome.result.byteLength).toBe(0);
+        }
+        // Without the flag the result is encoded as usual.
+        expect(await value(codec, await executor.execute(await request(codec, "add1", 1)))).toBe(2);
+      });
+    });
+
     it("turns a thrown error into an error outcome, an action into an action", async () => {
       await usingShared(async ({ executor, codec }) => {
         const failed = await executor.execute(await request(codec, "fail", { message: "nope" }));

@@ -11,6 +11,7 @@ import { toImportSpecifier } from "../module-specifier.ts";
 import {
   ABORTABLE,
   CAN_ENQUEUE,
+  DISCARD_RESULT,
   type FromWorker,
   type InitMessage,
   memoryUsedMb,
@@ -702,7 +703,9 @@ export class PoolExecutor implements Executor {
       slot.inFlight.set(entry.seq, entry);
       const r = entry.request;
       const flags =
-        (r.signal || r.deadline !== undefined ? ABORTABLE : 0) | (r.enqueue ? CAN_ENQUEUE : 0);
+        (r.signal || r.deadline !== undefined ? ABORTABLE : 0) |
+        (r.enqueue ? CAN_ENQUEUE : 0) |
+        (r.discardResult ? DISCARD_RESULT : 0);
       metas.push([
         entry.seq,
         r.task,

@@ -9,6 +9,7 @@ import {
 import {
   ABORTABLE,
   CAN_ENQUEUE,
+  DISCARD_RESULT,
   type InitMessage,
   memoryUsedMb,
   pack,
@@ -189,6 +190,7 @@ class WorkerRuntime {
       maxAttempts,
       ...(deadline ? { deadline } : {}),
       ...(traceId ? { traceId } : {}),
+      ...(flags & DISCARD_RESULT ? { discardResult: true } : {}),
     };
     const started = now();
     this.#running++;
