@@ -349,6 +349,41 @@ describe("results, idempotency, cancel", () => {
     });
   });
 
+  it("the waits of one tick look with one MGET; the subscription outlives the last waiter a while", async () => {
+    const b = pool.make();
+    const q = uniqueQueue();
+    const ids = Array.from({ length: 300 }, (_, i) => `t${i}`);
+    await b.enqueue(
+      q,
+      ids.map((id) => job(id)),
+    );
+    const mgets = async () =>
+      Number(/cmdstat_mget:calls=(\d+)/.exec(await admin.info("commandstats"))?.[1] ?? 0);
+    const before = await mgets();
+    const waits = ids.map((id) => b.waitResult(q, id, 20_000));
+    const ds = await b.reserve(q, { max: 300, leaseMs: 10_000 });
+    await b.settle(
+      q,
+      ds.map((d) => ({
+        kind: "complete" as const,
+        id: d.id,
+        token: d.token,
+        result: enc.encode(""),
+      })),
+    );
+    const results = await Promise.all(waits);
+    expect(results.every((r) => r?.status === "completed")).toBe(true);
+    // One first look for all 300, one fetch for the announcement: not 300 GETs.
+    expect((await mgets()) - before).toBeLessThanOrEqual(3);
+    // Right after the last waiter the subscription is still there, so the next wait (as
+    // in a loop of `await client.run(...)`) needs no new one; it goes on its own later.
+    expect(await subscribers(b.keys.doneChannel(q))).toBe(1);
+    await waitFor(async () => (await subscribers(b.keys.doneChannel(q))) === 0, {
+      timeoutMs: 20_000,
+      what: "the lingering subscription to go",
+    });
+  });
+
   it("a waiter whose subscriber connection dropped still gets a result that landed meanwhile", async () => {
     const b = pool.make();
     const q = uniqueQueue();
