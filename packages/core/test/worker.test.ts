@@ -276,6 +276,33 @@ describe("worker", () => {
     await broker.close();
   });
 
+  it("stops within its grace when the broker hangs, leaving the unsettled job to its lease", async () => {
+    let hang = false;
+    class Hanging extends MemoryBroker {
+      override settle(queue: string, settlements: Settlement[]) {
+        // A broker that is down: the call keeps retrying and never answers.
+        return hang ? new Promise<never>(() => {}) : super.settle(queue, settlements);
+      }
+    }
+    const broker = new Hanging();
+    const queue = "hangs";
+    const tasks = { echo: task("echo", async (x: string) => x) };
+    const client = await createClient({ broker, queue });
+    const worker = await createWorker({ broker, queue, tasks, waitMs: 20 });
+    hang = true;
+    const job = await client.enqueue("echo", "x");
+    await until(() => worker.metrics().completed === 1, "the job to run");
+    let stopped = false;
+    const stop = worker.stop({ timeoutMs: 200 }).then(() => {
+      stopped = true;
+    });
+    await until(() => stopped, "stop to end", 10_000);
+    await stop;
+    // Its completion never reached the broker: the lease still holds it, for recovery.
+    expect((await broker.getJob(queue, job.id))?.state).toBe("active");
+    await broker.close();
+  });
+
   it("refuses bad options with clear errors", async () => {
     const broker = new MemoryBroker();
     await expect(createWorker({ broker } as never)).rejects.toThrow(/tasks module/);

@@ -1,4 +1,5 @@
 import type { Broker, Settlement, SettleResult } from "../contracts/broker.ts";
+import { settledBy } from "../util/time.ts";
 
 /**
  * Collects settlements and sends them in batches. A failed send keeps its batch and is
@@ -80,15 +81,19 @@ export class SettleBuffer {
     }
   }
 
-  /** Sends everything pending; resolves when the broker has it (or gives up after deadline). */
+  /**
+   * Sends everything pending; resolves when the broker has it, or at the epoch-ms deadline
+   * even while a call is still retrying (a broker that is down must not hold a stop).
+   */
   async drain(deadline = Number.POSITIVE_INFINITY): Promise<void> {
     for (;;) {
-      if (this.#sending) await this.#sending;
+      if (this.#sending && !(await settledBy(this.#sending, deadline))) return;
       if (this.#pending.length === 0) return;
-      await this.#send();
+      if (!(await settledBy(this.#send(), deadline))) return;
       if (this.#pending.length > 0) {
-        if (Date.now() > deadline) return;
-        await new Promise((r) => setTimeout(r, this.#retryDelay()));
+        const left = deadline - Date.now();
+        if (left <= 0) return;
+        await new Promise((r) => setTimeout(r, Math.min(left, this.#retryDelay())));
       }
     }
   }

@@ -13,7 +13,7 @@ import { ConfigError, toErrorInfo } from "../errors.ts";
 import { InlineExecutor } from "../executor/inline-executor.ts";
 import { Deque } from "../util/deque.ts";
 import { newId } from "../util/ids.ts";
-import { monotonicNow } from "../util/time.ts";
+import { monotonicNow, settledBy } from "../util/time.ts";
 import { decide, maxAttemptsOf } from "./decide.ts";
 import { callHook, callStopHook, type JobView, view, type WorkerHooks } from "./hooks.ts";
 import { MetricsRecorder, type WorkerMetrics } from "./metrics.ts";
@@ -47,6 +47,9 @@ export interface WorkerOptions extends CodecConfig {
 }
 
 type State = WorkerMetrics["state"];
+
+/** The longest a stop waits on the broker at each step (fewer when stop's timeoutMs is). */
+const STOP_BROKER_GRACE_MS = 10_000;
 
 interface Running {
   delivery: Delivery;
@@ -201,7 +204,9 @@ export class Worker {
   /**
    * Graceful (default): stop reserving, hand prefetched jobs back, let running jobs finish
    * (up to timeoutMs, then they are aborted and handed back), settle, close the executor.
-   * Not graceful: running jobs are aborted at once and handed back.
+   * Not graceful: running jobs are aborted at once and handed back. Each wait on the
+   * broker lasts at most 10 s (or timeoutMs, if shorter): with the broker down, a stop
+   * still ends, and the jobs it could not settle come back when their leases expire.
    */
   stop(options: { graceful?: boolean; timeoutMs?: number } = {}): Promise<void> {
     this.#stopping ??= this.#stop(options.graceful ?? true, options.timeoutMs ?? 30_000);
@@ -563,7 +568,10 @@ export class Worker {
     this.#state = "stopping";
     this.#reserveAbort.abort();
     this.#wake();
-    await this.#loopDone;
+    // The broker gets a bounded grace at each step: if it is down, what could not be said
+    // to it is recovered from the leases later (at-least-once), and the stop goes on.
+    const brokerGraceMs = Math.min(STOP_BROKER_GRACE_MS, timeoutMs);
+    if (this.#loopDone) await settledBy(this.#loopDone, Date.now() + brokerGraceMs);
     // Prefetched jobs never started: straight back to the queue, attempt not counted.
     for (const d of this.#buffer) this.#settles.add({ id: d.id, token: d.token, kind: "requeue" });
     this.#buffer.clear();
@@ -574,7 +582,7 @@ export class Worker {
     }
     await this.#waitForRunning(5_000);
     clearInterval(this.#leaseTimer);
-    await this.#settles.drain(Date.now() + 10_000);
+    await this.#settles.drain(Date.now() + brokerGraceMs);
     await this.executor.close({ graceful: true });
     this.#state = "stopped";
     await callStopHook(this.#hooks, this.#log, this.id);
