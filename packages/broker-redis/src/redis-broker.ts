@@ -72,6 +72,8 @@ const EMPTY_RESERVE: ReserveOptions = { max: 0, leaseMs: 0 };
 /** Settlements per script call: bounded so one call never holds Redis for long. */
 const SETTLE_CHUNK = 2_000;
 const ENQUEUE_CHUNK = 2_000;
+/** How long close() waits for QUIT's reply before it disconnects. */
+const QUIT_GRACE_MS = 2_000;
 
 /** 8 random base-36 characters: tells this broker's lease tokens from every other's. */
 function randomId(): string {
@@ -523,9 +525,14 @@ export class RedisBroker implements Broker {
     this.#idleBlocking.length = 0;
     await this.#subs.close();
     if (this.#ownsClient) {
-      await (this.#client as { quit(): Promise<unknown> }).quit().catch(() => {
-        this.#client.disconnect();
-      });
+      const client = this.#client as RedisClient & { status?: string; quit(): Promise<unknown> };
+      // QUIT lets the replies in flight arrive; to a Redis that is not there it would wait
+      // in the offline queue through the reconnect attempts, so then just disconnect.
+      if (client.status === "ready") {
+        const quit = client.quit().catch(() => {});
+        await Promise.race([quit, sleep(QUIT_GRACE_MS)]);
+      }
+      client.disconnect();
     }
   }
 

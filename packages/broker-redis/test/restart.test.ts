@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { createClient, createWorker, task } from "@platoon/core";
 import { waitFor } from "@platoon/testkit";
 import { RedisServer } from "@platoon/testkit/redis-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -77,4 +78,30 @@ describe("Redis restarted mid-run (appendonly)", () => {
     }
     // Generous: 20k jobs and a restart on a loaded 2-core CI machine; a stall fails sooner.
   }, 300_000);
+});
+
+describe("Redis gone for good", () => {
+  it("a worker still stops, and its broker closes, within the stop's grace", async () => {
+    const own = await RedisServer.start();
+    const broker = createRedisBroker({ url: own.url });
+    const q = uniqueQueue("gone");
+    // The job is slow enough to be running when Redis dies.
+    let release!: () => void;
+    const running = new Promise<void>((r) => {
+      release = r;
+    });
+    const tasks = { t: task("t", () => running) };
+    const worker = await createWorker({ broker, queue: q, tasks, waitMs: 50 });
+    await (await createClient({ broker, queue: q })).enqueue("t", null);
+    await waitFor(() => worker.metrics().inFlight === 1, {
+      timeoutMs: 20_000,
+      what: "the job to start",
+    });
+    await own.kill("SIGKILL");
+    release(); // it finishes with nobody to tell
+    await within(worker.stop({ timeoutMs: 500 }), 20_000, "worker.stop() with Redis gone");
+    await within(broker.close(), 20_000, "broker.close() with Redis gone");
+    expect(worker.metrics().state).toBe("stopped");
+    await own.stop();
+  });
 });

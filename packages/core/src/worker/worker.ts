@@ -616,6 +616,9 @@ export class Worker {
   }
 
   #brokerError(what: string, error: unknown): void {
+    // A call left over from before the stop, failing now that the broker is closed or
+    // gone: nothing is waiting for it any more.
+    if (this.#state === "stopped") return;
     this.#brokerFailures++;
     if (this.#brokerFailures === 1 || this.#brokerFailures % 50 === 0) {
       this.#log.warn(
