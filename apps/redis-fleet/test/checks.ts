@@ -99,7 +99,7 @@ export async function checkWireFormat(expect: Expect, url: string): Promise<void
     const handle = await client.enqueue("digest", input);
 
     // The job's key holds `<header JSON>\n<payload>`; the payload starts with the codec header.
-    const stored = await raw.getBuffer(broker.keys.job(queue, handle.id));
+    const stored = await raw.hgetBuffer(broker.keys.jobs(queue), handle.id);
     expect(stored).not.toBeNull();
     const payload = new Uint8Array(stored!.subarray(stored!.indexOf(10) + 1));
     const header = parseHeader(payload);

@@ -46,7 +46,7 @@ describe("mixed fleet on Redis", () => {
     );
     // What waits in Redis really is mixed: read both kinds back raw from their keys.
     const headerOf = async (id: string) => {
-      const stored = (await raw.getBuffer(broker.keys.job(queue, id)))!;
+      const stored = (await raw.hgetBuffer(broker.keys.jobs(queue), id))!;
       return parseHeader(new Uint8Array(stored.subarray(stored.indexOf(10) + 1)));
     };
     expect(await headerOf(old[0]!.id)).toMatchObject({ serializerId: "json", compressorId: "" });

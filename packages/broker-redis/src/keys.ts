@@ -29,6 +29,11 @@ export class KeySpace {
     return `${this.queue(queue)}r:${id}`;
   }
 
+  /** The hash of a queue's jobs: id → stored job (header JSON, newline, payload). */
+  jobs(queue: string): string {
+    return `${this.queue(queue)}jobs`;
+  }
+
   /** Pub/sub channel on which settles announce the ids whose results landed. */
   doneChannel(queue: string): string {
     return `${this.queue(queue)}done`;
