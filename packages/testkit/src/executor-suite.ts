@@ -169,6 +169,29 @@ export function executorSuite(api: TestApi, options: ExecutorSuiteOptions): void
       });
     });
 
+    it("run(), where offered, calls back with the outcome, never before it returns", async () => {
+      await usingShared(async ({ executor, codec }) => {
+        if (!executor.run) return;
+        const outcomes = await Promise.all(
+          Array.from({ length: 50 }, async (_, i) => {
+            const req = await request(codec, "add1", i);
+            return new Promise<ExecuteOutcome>((resolve, reject) => {
+              let returned = false;
+              const now = executor.run!(req, (o) => {
+                if (!returned) reject(new Error("run() called back before it returned"));
+                resolve(o);
+              });
+              returned = true;
+              if (now !== undefined) resolve(now);
+            });
+          }),
+        );
+        expect(await Promise.all(outcomes.map((o) => value(codec, o)))).toEqual(
+          Array.from({ length: 50 }, (_, i) => i + 1),
+        );
+      });
+    });
+
     it("encodes no result when the request says nobody reads it (discardResult)", async () => {
       await usingShared(async ({ executor, codec }) => {
         for (const [task, input] of [

@@ -170,39 +170,49 @@ export class PoolExecutor implements Executor {
   }
 
   execute(request: ExecuteRequest): Promise<ExecuteOutcome> {
-    if (!this.#started) {
-      return Promise.reject(
-        new PlatoonError("EXECUTOR", `${this.kind} executor: execute() before start()`),
-      );
-    }
-    if (this.#closed) return Promise.resolve(fault("Aborted", "executor is closed"));
-    const signal = request.signal;
-    if (signal?.aborted) return Promise.resolve(fault("Aborted", "cancelled before it started"));
-    if (request.deadline !== undefined && request.deadline <= Date.now()) {
-      return Promise.resolve(
-        fault("TaskTimedOut", `task ${request.task} passed its deadline before it started`),
-      );
-    }
+    if (!this.#started) return Promise.reject(this.#notStarted());
     return new Promise<ExecuteOutcome>((resolve) => {
-      const entry: Entry = {
-        seq: ++this.#seq,
-        request,
-        resolve,
-        done: false,
-        queued: true,
-        slot: undefined,
-      };
-      if (request.deadline !== undefined) {
-        entry.timer = setTimeout(() => this.#onDeadline(entry), request.deadline - Date.now());
-      }
-      if (signal) {
-        entry.onAbort = () => this.#onAbort(entry);
-        signal.addEventListener("abort", entry.onAbort, { once: true });
-      }
-      this.#queue.push(entry);
-      this.#queuedLive++;
-      this.#scheduleDispatch();
+      const now = this.run(request, resolve);
+      if (now !== undefined) resolve(now);
     });
+  }
+
+  /** execute() with a callback: the worker's path, no promise per job. */
+  run(
+    request: ExecuteRequest,
+    done: (outcome: ExecuteOutcome) => void,
+  ): ExecuteOutcome | undefined {
+    if (!this.#started) throw this.#notStarted();
+    if (this.#closed) return fault("Aborted", "executor is closed");
+    const signal = request.signal;
+    if (signal?.aborted) return fault("Aborted", "cancelled before it started");
+    if (request.deadline !== undefined && request.deadline <= Date.now()) {
+      return fault("TaskTimedOut", `task ${request.task} passed its deadline before it started`);
+    }
+    const entry: Entry = {
+      seq: ++this.#seq,
+      request,
+      resolve: done,
+      done: false,
+      queued: true,
+      slot: undefined,
+    };
+    if (request.deadline !== undefined) {
+      entry.timer = setTimeout(() => this.#onDeadline(entry), request.deadline - Date.now());
+    }
+    if (signal) {
+      entry.onAbort = () => this.#onAbort(entry);
+      signal.addEventListener("abort", entry.onAbort, { once: true });
+    }
+    this.#queue.push(entry);
+    this.#queuedLive++;
+    // Dispatch happens on a microtask, so `done` is never called before this returns.
+    this.#scheduleDispatch();
+    return undefined;
+  }
+
+  #notStarted(): PlatoonError {
+    return new PlatoonError("EXECUTOR", `${this.kind} executor: used before start()`);
   }
 
   stats(): ExecutorStats {
