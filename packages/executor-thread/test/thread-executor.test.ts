@@ -19,6 +19,25 @@ function pool(ctx: TestContext, options: ThreadExecutorOptions = {}) {
 // Every case has its own pool, so they run side by side: most of their time is spent
 // waiting for threads to start, die or be terminated.
 describe.concurrent("ThreadExecutor", () => {
+  it("spreads a shallow stream of jobs over idle threads, not onto one busy thread", async (ctx) => {
+    // A caller that keeps as many jobs outstanding as there are threads (the core worker
+    // at its default concurrency): each new job must go to the thread that is free.
+    const executor = pool(ctx, { size: 2 });
+    const { run } = await startWith(executor, fixtureTasks);
+    let next = 0;
+    const lane = async () => {
+      while (next < 200) {
+        next++;
+        await run("fib", 18);
+      }
+    };
+    await Promise.all([lane(), lane()]);
+    const tasks = executor.stats().workers.map((w) => w.tasks);
+    ctx.expect(tasks.reduce((a, b) => a + b, 0)).toBe(200);
+    // Each thread ran a fair share (one busy thread taking both would leave the other ~1).
+    for (const n of tasks) ctx.expect(n).toBeGreaterThan(40);
+  });
+
   it("loads a TypeScript tasks module", async (ctx) => {
     const executor = pool(ctx);
     const { codec, manifest, run } = await startWith(executor, tsTasks);

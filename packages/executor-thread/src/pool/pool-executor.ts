@@ -648,6 +648,9 @@ export class PoolExecutor implements Executor {
           s.inFlight.size < s.window(this.#concurrency, this.#maxPrefetch),
       );
       if (open.length === 0) return;
+      // Least loaded first: with fewer jobs queued than open workers, an idle worker gets
+      // the job rather than one that is busy and would only hold it as prefetch.
+      if (open.length > 1) open.sort((a, b) => a.inFlight.size - b.inFlight.size);
       const share = Math.ceil(regular / open.length);
       let sent = 0;
       for (const slot of open) {
