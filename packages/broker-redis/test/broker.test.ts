@@ -3,7 +3,7 @@ import { RedisServer } from "@platoon/testkit/redis-server";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisBroker } from "../src/index.ts";
-import { brokers, dec, enc, job, sleep, uniqueQueue, within } from "./helpers.ts";
+import { brokers, completions, dec, enc, job, sleep, uniqueQueue, within } from "./helpers.ts";
 
 let server: RedisServer;
 let admin: Redis;
@@ -167,15 +167,7 @@ describe("ordering and timing", () => {
       10_000,
     );
     expect(ok.every(Boolean)).toBe(true);
-    const settled = await b.settle(
-      q,
-      ds.map((d) => ({
-        kind: "complete" as const,
-        id: d.id,
-        token: d.token,
-        result: new Uint8Array(),
-      })),
-    );
+    const settled = await b.settle(q, completions(ds));
     expect(settled.filter((s) => s.ok).length).toBe(9_000);
     await expect(b.enqueue(q, [job("nan", { priority: Number.NaN })])).rejects.toMatchObject({
       code: "BROKER",
@@ -192,12 +184,7 @@ describe("ordering and timing", () => {
     const first = await b.reserve(q, { max: 2, leaseMs: 10_000 });
     const { settled, deliveries } = await b.settleAndReserve(
       q,
-      first.map((d) => ({
-        kind: "complete" as const,
-        id: d.id,
-        token: d.token,
-        result: enc.encode("ok"),
-      })),
+      completions(first, () => enc.encode("ok")),
       { max: 10, leaseMs: 10_000 },
     );
     expect(settled.map((s) => s.ok)).toEqual([true, true]);
@@ -294,12 +281,7 @@ describe("results, idempotency, cancel", () => {
     const ds = await b.reserve(q, { max: 50, leaseMs: 10_000 });
     await b.settle(
       q,
-      ds.map((d) => ({
-        kind: "complete" as const,
-        id: d.id,
-        token: d.token,
-        result: enc.encode(d.id),
-      })),
+      completions(ds, (d) => enc.encode(d.id)),
     );
     const results = await Promise.all(waits);
     expect(results.map((r) => r?.status === "completed" && dec.decode(r.value))).toEqual(ids);
@@ -332,12 +314,7 @@ describe("results, idempotency, cancel", () => {
       if (ds.length === 0) break;
       await b.settle(
         q,
-        ds.map((d) => ({
-          kind: "complete" as const,
-          id: d.id,
-          token: d.token,
-          result: enc.encode("ok"),
-        })),
+        completions(ds, () => enc.encode("ok")),
       );
     }
     const results = await Promise.all(waits);
@@ -364,12 +341,7 @@ describe("results, idempotency, cancel", () => {
     const ds = await b.reserve(q, { max: 300, leaseMs: 10_000 });
     await b.settle(
       q,
-      ds.map((d) => ({
-        kind: "complete" as const,
-        id: d.id,
-        token: d.token,
-        result: enc.encode(""),
-      })),
+      completions(ds, () => enc.encode("")),
     );
     const results = await Promise.all(waits);
     expect(results.every((r) => r?.status === "completed")).toBe(true);
@@ -410,12 +382,7 @@ describe("results, idempotency, cancel", () => {
     const ds = await b.reserve(q, { max: 2, leaseMs: 1000 });
     await b.settle(
       q,
-      ds.map((d) => ({
-        kind: "complete" as const,
-        id: d.id,
-        token: d.token,
-        result: enc.encode("r"),
-      })),
+      completions(ds, () => enc.encode("r")),
     );
     const pttl = await admin.pttl(b.keys.result(q, "t1"));
     expect(pttl).toBeGreaterThan(0);

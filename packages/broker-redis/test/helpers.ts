@@ -1,4 +1,4 @@
-import type { NewJob } from "@platoon/core";
+import type { Delivery, NewJob, Settlement } from "@platoon/core";
 import type { RedisServer } from "@platoon/testkit/redis-server";
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from "../src/index.ts";
 
@@ -60,6 +60,14 @@ export function job(id: string, extra: Partial<NewJob> = {}): NewJob {
 }
 
 /** Brokers made here are closed by closeAll(). */
+/** A complete settlement for each delivery; its result is `result(d)` (default: empty). */
+export function completions(
+  ds: Delivery[],
+  result: (d: Delivery) => Uint8Array = () => new Uint8Array(),
+): Settlement[] {
+  return ds.map((d) => ({ kind: "complete", id: d.id, token: d.token, result: result(d) }));
+}
+
 export function brokers(server: () => RedisServer) {
   const made: RedisBroker[] = [];
   return {
