@@ -34,8 +34,10 @@ describe.concurrent("ThreadExecutor", () => {
     await Promise.all([lane(), lane()]);
     const tasks = executor.stats().workers.map((w) => w.tasks);
     ctx.expect(tasks.reduce((a, b) => a + b, 0)).toBe(200);
-    // Each thread ran a fair share (one busy thread taking both would leave the other ~1).
-    for (const n of tasks) ctx.expect(n).toBeGreaterThan(40);
+    // Each thread keeps one job and gets the next when it frees up, so its share follows
+    // its speed (other tests' threads compete for the cores here). Sending to a busy
+    // thread instead left the other with its first job only.
+    for (const n of tasks) ctx.expect(n).toBeGreaterThan(10);
   });
 
   it("loads a TypeScript tasks module", async (ctx) => {
