@@ -2,7 +2,7 @@ import {
   type ChildJobOptions,
   type Codec,
   type ExecuteOutcome,
-  runTask,
+  startTask,
   type TaskDefinition,
   toErrorInfo,
 } from "@platoon/core";
@@ -194,21 +194,16 @@ class WorkerRuntime {
     };
     const started = now();
     this.#running++;
-    let out: ExecuteOutcome | Promise<ExecuteOutcome>;
+    let out: ExecuteOutcome | undefined;
     try {
-      out = runTask(this.#tasks, this.#codec, request, signal, enqueue);
+      // The callback form: an async task costs one promise reaction, none of our own.
+      out = startTask(this.#tasks, this.#codec, request, signal, enqueue, (outcome) =>
+        this.#complete(seq, outcome, started, true),
+      );
     } catch (error) {
       out = { status: "error", error: toErrorInfo(error) };
     }
-    if (out instanceof Promise) {
-      out.then(
-        (outcome) => this.#complete(seq, outcome, started, true),
-        (error) =>
-          this.#complete(seq, { status: "error", error: toErrorInfo(error) }, started, true),
-      );
-    } else {
-      this.#complete(seq, out, started, false);
-    }
+    if (out !== undefined) this.#complete(seq, out, started, false);
   }
 
   #complete(seq: number, outcome: ExecuteOutcome, started: number, async: boolean): void {
